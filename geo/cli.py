@@ -1,0 +1,168 @@
+"""`strike-atlas`: the command line over the same store, filter and exporters as the dashboard."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import pandas as pd
+
+from geo import __version__
+from geo.errors import AtlasError, ValidationError
+from geo.exporters import FORMATS, export
+from geo.filters import EventFilter
+from geo.importers import import_events
+from geo.settings import Settings, settings_help
+from geo.store import open_store
+
+
+def _add_filter_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("filters (the same as the dashboard's)")
+    g.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="on or after this date")
+    g.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="on or before this date")
+    g.add_argument("--actor", action="append", help="side that acted (whole word, repeatable)")
+    g.add_argument("--type", dest="event_type", action="append", help="ACLED event type")
+    g.add_argument("--region", action="append", help="admin-1 region name (repeatable)")
+    g.add_argument("--country", action="append", help="ISO 3166-1 code such as UA")
+    g.add_argument("--bbox", metavar="W,S,E,N", help="bounding box in degrees")
+    g.add_argument("--text", help="free text in notes, place, actors, target")
+    g.add_argument("--verification", action="append", help="reported/corroborated/…")
+
+
+def filter_from_args(args: argparse.Namespace) -> EventFilter:
+    """EventFilter from the shared filter flags."""
+    return EventFilter.build(
+        date_from=args.date_from,
+        date_to=args.date_to,
+        actors=args.actor,
+        event_types=args.event_type,
+        regions=args.region,
+        countries=args.country,
+        bbox=args.bbox,
+        text=args.text,
+        verification=args.verification,
+    )
+
+
+def _cmd_init(args: argparse.Namespace, settings: Settings) -> int:
+    with open_store(settings) as store:
+        print(f"event store {store.url}: {store.count():,} events")
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    flt = filter_from_args(args)
+    with open_store(settings) as store:
+        frame = store.query(flt)
+    if args.count:
+        print(len(frame))
+        return 0
+    cols = ["event_id", "event_date", "event_type", "actor1", "location", "admin1", "fatalities"]
+    table = frame[cols].copy()
+    table["event_date"] = table["event_date"].dt.strftime("%Y-%m-%d")
+    with pd.option_context(
+        "display.max_rows", None, "display.width", 200, "display.max_colwidth", 40
+    ):
+        print(table.to_string(index=False) if len(table) else "(no events)")
+    print(flt.describe(len(frame)), file=sys.stderr)
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    flt = filter_from_args(args)
+    with open_store(settings) as store:
+        frame = store.query(flt)
+    export(frame, args.format, args.output)
+    if args.output != "-":
+        print(f"wrote {len(frame):,} event(s) to {args.output} ({args.format})", file=sys.stderr)
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    with open_store(settings) as store:
+        report = import_events(
+            store, args.path, fmt=args.format, dry_run=args.dry_run, replace=args.replace
+        )
+    print(report.summary())
+    return 0
+
+
+def _cmd_assets(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.assets import default_vendor_dir, fetch_assets
+
+    files = fetch_assets(default_vendor_dir(), force=args.force)
+    print(f"{len(files)} map assets in {default_vendor_dir()}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and docs)."""
+    epilog = "settings (environment):\n" + "\n".join(
+        f"  {name}\n      {text}" for name, text in settings_help()
+    )
+    parser = argparse.ArgumentParser(
+        prog="strike-atlas",
+        description="Curated conflict events: list, import, export, maps.",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init", help="create the store (seeded from data/events) and say where")
+    p.set_defaults(func=_cmd_init)
+
+    p = sub.add_parser("list", help="list matching events")
+    p.add_argument("--count", action="store_true", help="print only the number of events")
+    _add_filter_flags(p)
+    p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("export", help="export matching events")
+    p.add_argument("--format", choices=FORMATS, default="geojson")
+    p.add_argument("-o", "--output", required=True, help="file to write, or - for stdout")
+    _add_filter_flags(p)
+    p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("import", help="import a GeoJSON, CSV (ours or ACLED's) or GeoPackage")
+    p.add_argument("path")
+    p.add_argument("--format", choices=("geojson", "csv", "gpkg"), help="default: from suffix")
+    p.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
+    p.add_argument("--replace", action="store_true", help="overwrite events with the same id")
+    p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("assets", help="offline map assets")
+    asub = p.add_subparsers(dest="assets_command", required=True)
+    pf = asub.add_parser("fetch", help="fetch Leaflet & co. from the npm registry")
+    pf.add_argument("--force", action="store_true")
+    pf.set_defaults(func=_cmd_assets)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `strike-atlas` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return int(args.func(args, settings) or 0)
+    except ValidationError as exc:
+        if len(exc.errors) == 1:
+            print(f"strike-atlas: error: {exc.errors[0]}; nothing written", file=sys.stderr)
+        else:
+            print(
+                f"strike-atlas: error: {len(exc.errors)} invalid values, nothing written:",
+                file=sys.stderr,
+            )
+            for err in exc.errors[:50]:
+                print(f"  {err}", file=sys.stderr)
+        return 2
+    except AtlasError as exc:
+        print(f"strike-atlas: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""Read GeoJSON, our own CSV, ACLED-format CSV and GeoPackage into a validated events frame.
+
+Readers only reshape a file into the canonical columns; `validate_frame` then checks every
+row, so a file with one impossible row is refused whole, naming that row and field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pandas as pd
+
+from geo.errors import ImportFormatError, RowError, ValidationError
+from geo.schema import COLUMNS
+from geo.store.base import EventStore
+from geo.validation import validate_frame
+
+# ACLED (and our CSV export) column -> event field.
+CSV_ALIASES = {
+    "event_id_cnty": "event_id",
+    "iso2": "country",
+    "sources_json": "sources",
+}
+# Columns ACLED exports that the model derives or does not keep.
+ACLED_IGNORED = {
+    "year",
+    "timestamp",
+    "iso",
+    "region",
+    "disorder_type",
+    "inter1",
+    "inter2",
+    "interaction",
+    "assoc_actor_1",
+    "assoc_actor_2",
+    "admin3",
+    "source_scale",
+    "civilian_targeting",
+}
+
+
+@dataclass
+class ImportReport:
+    """What an import read and did."""
+
+    path: str
+    fmt: str
+    rows: int
+    written: int = 0
+    dry_run: bool = False
+    ignored_columns: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        verb = "would import" if self.dry_run else "imported"
+        n = self.rows if self.dry_run else self.written
+        text = f"{verb} {n:,} event{'s' if n != 1 else ''} from {self.path} ({self.fmt})"
+        if self.ignored_columns:
+            text += f"; ignored columns: {', '.join(self.ignored_columns)}"
+        return text
+
+
+def detect_format(path: str | Path) -> str:
+    """Format from the file name: geojson/json, csv, gpkg."""
+    suffix = Path(path).suffix.lower()
+    fmt = {".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".gpkg": "gpkg"}.get(suffix)
+    if fmt is None:
+        raise ImportFormatError(
+            f"{path}: unknown file type {suffix or '(none)'}; expected .geojson, .csv or .gpkg"
+        )
+    return fmt
+
+
+def read_csv(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
+    """Our CSV or ACLED's: returns the validated frame and the columns it did not use."""
+    name = Path(path).name
+    try:
+        raw = pd.read_csv(
+            path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
+        )
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ImportFormatError(f"{name}: not a readable UTF-8 CSV file: {exc}") from exc
+    raw.columns = [c.strip().lower() for c in raw.columns]
+    if "sources_json" in raw.columns:
+        raw = raw.drop(columns=["source"], errors="ignore")
+    elif "source" in raw.columns:
+        # ACLED: publishers separated by ";" and no links.
+        raw["sources"] = [
+            [{"publisher": p.strip()} for p in str(v).split(";") if p.strip()]
+            if isinstance(v, str)
+            else []
+            for v in raw.pop("source")
+        ]
+    if "iso2" in raw.columns:
+        raw = raw.drop(columns=["country"], errors="ignore")
+    raw = raw.rename(columns=CSV_ALIASES)
+    ignored = [c for c in raw.columns if c not in COLUMNS]
+    unknown = [c for c in ignored if c not in ACLED_IGNORED]
+    if "event_id" not in raw.columns:
+        raise ImportFormatError(
+            f"{name}: no event_id or event_id_cnty column; the columns are: "
+            f"{', '.join(raw.columns)}"
+        )
+    if "tags" in raw.columns:
+        raw["tags"] = [
+            v
+            if not isinstance(v, str) or v.lstrip().startswith("[")
+            else [t.strip() for t in v.split(";") if t.strip()]
+            for v in raw["tags"]
+        ]
+    # Row numbers as a spreadsheet shows them: header is line 1, first data row is line 2.
+    frame = validate_frame(raw.drop(columns=ignored), source=name, first_row=2)
+    return frame, unknown
+
+
+def read_geojson(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
+    """A FeatureCollection of Points with our fields as properties."""
+    name = Path(path).name
+    try:
+        doc = orjson.loads(Path(path).read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise ImportFormatError(f"{name}: not valid JSON: {exc}") from exc
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        raise ImportFormatError(f"{name}: expected a GeoJSON FeatureCollection")
+    features = doc.get("features") or []
+    rows: list[dict] = []
+    errors: list[RowError] = []
+    for i, feat in enumerate(features, start=1):
+        props = dict((feat or {}).get("properties") or {})
+        geom = (feat or {}).get("geometry") or {}
+        if geom.get("type") != "Point":
+            errors.append(RowError(i, "geometry", geom.get("type"), "expected a Point", name))
+        else:
+            coords = geom.get("coordinates") or []
+            if len(coords) < 2:
+                errors.append(RowError(i, "geometry", coords, "a Point needs [lon, lat]", name))
+            else:
+                props["longitude"], props["latitude"] = coords[0], coords[1]
+        if "event_id" not in props and feat.get("id") is not None:
+            props["event_id"] = str(feat["id"])
+        rows.append(props)
+    if errors:
+        raise ValidationError(errors)
+    raw = pd.DataFrame(rows)
+    ignored = [c for c in raw.columns if c not in COLUMNS]
+    frame = validate_frame(raw.drop(columns=ignored), source=name, first_row=1)
+    return frame, ignored
+
+
+def read_gpkg(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
+    """The `events` layer (or the first layer) of a GeoPackage written by Strike Atlas."""
+    import pyogrio
+
+    name = Path(path).name
+    try:
+        layers = [row[0] for row in pyogrio.list_layers(path)]
+        layer = "events" if "events" in layers else layers[0]
+        gdf = pyogrio.read_dataframe(path, layer=layer)
+    except Exception as exc:  # pyogrio raises several GDAL error types
+        raise ImportFormatError(f"{name}: cannot read as GeoPackage: {exc}") from exc
+    raw = pd.DataFrame(gdf.drop(columns="geometry"))
+    raw["longitude"] = gdf.geometry.x.to_numpy()
+    raw["latitude"] = gdf.geometry.y.to_numpy()
+    ignored = [c for c in raw.columns if c not in COLUMNS]
+    frame = validate_frame(raw.drop(columns=ignored), source=name, first_row=1)
+    return frame, ignored
+
+
+READERS = {"csv": read_csv, "geojson": read_geojson, "gpkg": read_gpkg}
+
+
+def read_events(path: str | Path, fmt: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Read and validate a file of events; raises before anything could be written."""
+    path = Path(path)
+    if not path.exists():
+        raise ImportFormatError(f"{path}: no such file")
+    fmt = fmt or detect_format(path)
+    return READERS[fmt](path)
+
+
+def import_events(
+    store: EventStore,
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    dry_run: bool = False,
+    replace: bool = False,
+) -> ImportReport:
+    """Validate a whole file, then write it in one transaction (or nothing, on any error)."""
+    fmt = fmt or detect_format(path)
+    frame, ignored = read_events(path, fmt)
+    report = ImportReport(str(path), fmt, len(frame), dry_run=dry_run, ignored_columns=ignored)
+    if not replace:
+        clash = store.existing_ids(frame["event_id"].astype(str).tolist())
+        if clash:
+            ids = frame["event_id"].astype(str).to_numpy()
+            rows = np.flatnonzero(np.isin(ids, list(clash)))
+            first_row = 2 if fmt == "csv" else 1
+            raise ValidationError(
+                [
+                    RowError(
+                        int(r) + first_row,
+                        "event_id",
+                        ids[r],
+                        "already in the store; re-import with --replace to update it",
+                        Path(path).name,
+                    )
+                    for r in rows
+                ]
+            )
+    if not dry_run:
+        report.written = store.write(frame, replace=replace)
+    return report

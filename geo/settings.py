@@ -1,0 +1,102 @@
+"""One settings object, filled from the environment in one place.
+
+Every setting has a default that keeps the dashboard offline and private; the README lists
+them all (a test checks that it does).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from geo.errors import ConfigError
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+DATA_DIR = PROJECT_DIR / "data"
+
+
+def _default_db() -> str:
+    """Under the checkout when run from one (`var/`), else the user's data folder."""
+    if (PROJECT_DIR / "pyproject.toml").exists() and os.access(PROJECT_DIR, os.W_OK):
+        return str(PROJECT_DIR / "var" / "strike-atlas.sqlite")
+    base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+    return str(base / "strike-atlas" / "strike-atlas.sqlite")
+
+
+def _flag(value: str, name: str) -> bool:
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{name}={value!r}: expected on/off (1/0, true/false)")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Strike Atlas settings. Environment variable = `STRIKE_ATLAS_` + upper-case name."""
+
+    db: str = field(
+        default_factory=_default_db,
+        metadata={
+            "help": "Event store: path of the SQLite file (created and seeded on first "
+            "use). postgresql:// URLs are refused until the PostGIS backend lands."
+        },
+    )
+    curated_dir: str = field(
+        default=str(DATA_DIR / "events"),
+        metadata={"help": "Folder of curated YAML records that seed a new, empty store."},
+    )
+    online_tiles: bool = field(
+        default=False,
+        metadata={
+            "help": "Offer OpenStreetMap tiles on the map (sends requests to the tile "
+            "server). Off: only the offline vector basemap."
+        },
+    )
+    asset_base_url: str = field(
+        default="app/static/vendor",
+        metadata={
+            "help": "URL path under which Streamlit serves the map's JavaScript/CSS "
+            "(prefix it with server.baseUrlPath if you set one)."
+        },
+    )
+    max_markers: int = field(
+        default=5000,
+        metadata={
+            "help": "Most individual markers drawn; above this the map shows aggregated counts."
+        },
+    )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read every `STRIKE_ATLAS_*` variable, checking its type."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            key = env_name(f.name)
+            if key not in env:
+                continue
+            raw = env[key]
+            if f.type in ("bool", bool):
+                values[f.name] = _flag(raw, key)
+            elif f.type in ("int", int):
+                try:
+                    values[f.name] = int(raw)
+                except ValueError:
+                    raise ConfigError(f"{key}={raw!r}: expected a whole number") from None
+            else:
+                values[f.name] = raw
+        return cls(**values)
+
+
+def env_name(field_name: str) -> str:
+    """Environment variable for a settings field."""
+    return f"STRIKE_ATLAS_{field_name.upper()}"
+
+
+def settings_help() -> list[tuple[str, str]]:
+    """(environment variable, help) for every setting, for the README and `--help`."""
+    return [(env_name(f.name), f.metadata["help"]) for f in fields(Settings)]
