@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -96,6 +97,20 @@ def _cmd_assets(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.standalone import write_standalone
+
+    flt = filter_from_args(args)
+    with open_store(settings) as store:
+        frame = store.query(flt)
+    write_standalone(
+        frame, args.output, self_contained=args.self_contained, max_markers=settings.max_markers
+    )
+    kind = "self-contained" if args.self_contained else f"with {Path(args.output).stem}_files/"
+    print(f"wrote map of {len(frame):,} event(s) to {args.output} ({kind})", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     epilog = "settings (environment):\n" + "\n".join(
@@ -130,6 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
     p.add_argument("--replace", action="store_true", help="overwrite events with the same id")
     p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("map", help="write a standalone HTML map of matching events")
+    p.add_argument("-o", "--output", required=True, help="HTML file to write")
+    p.add_argument(
+        "--self-contained", action="store_true", help="inline every script and style (one file)"
+    )
+    _add_filter_flags(p)
+    p.set_defaults(func=_cmd_map)
 
     p = sub.add_parser("assets", help="offline map assets")
     asub = p.add_subparsers(dest="assets_command", required=True)

@@ -57,10 +57,10 @@ class Settings:
         },
     )
     asset_base_url: str = field(
-        default="app/static/vendor",
+        default="",
         metadata={
-            "help": "URL path under which Streamlit serves the map's JavaScript/CSS "
-            "(prefix it with server.baseUrlPath if you set one)."
+            "help": "URL path under which the map's JavaScript/CSS are served. Empty: "
+            "/app/static/vendor below Streamlit's server.baseUrlPath."
         },
     )
     max_markers: int = field(

@@ -1,0 +1,59 @@
+"""Strike Atlas — the map page (Streamlit entry point)."""
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+import ui
+from geo.mapview import base_map, events_layer, playback_map
+from geo.timeline import daily_counts, timeline_chart
+
+settings = ui.setup_page("Map")
+events = ui.load_events()
+flt = ui.sidebar_filter(events, page="map")
+selected = flt.apply(events)
+
+st.title("Strike Atlas")
+c1, c2 = st.columns([1, 5])
+c1.metric("Events", f"{len(selected):,}")
+c2.caption(flt.describe())
+c2.caption(
+    "Markers: colour = side that acted, shape = event type. Popups give date and place "
+    "with their precision, and every source."
+)
+
+# The static map keeps its key; only the events layer is swapped when the filter changes,
+# and no interaction is sent back (returned_objects=[]), so panning never reruns the script.
+layer = events_layer(selected, max_markers=settings.max_markers)
+st_folium(
+    base_map(online_tiles=settings.online_tiles),
+    key="atlas-map",
+    height=560,
+    use_container_width=True,
+    feature_group_to_add=layer,
+    returned_objects=[],
+)
+if len(selected) > settings.max_markers:
+    st.info(
+        f"{len(selected):,} events match: the map shows counts on a grid. Narrow the filter "
+        f"to {settings.max_markers:,} or fewer to see individual events."
+    )
+
+st.subheader("Timeline")
+counts = daily_counts(selected)
+if counts.empty:
+    st.write("No events match the filter.")
+else:
+    st.altair_chart(timeline_chart(counts), width="stretch")
+    with st.expander("Play events through time"):
+        shown = min(len(selected), settings.max_markers)
+        st.caption(
+            f"Press play to step day by day through the latest {shown:,} matching events; "
+            "each stays visible for three days."
+        )
+        st_folium(
+            playback_map(selected.tail(settings.max_markers)),
+            key="atlas-playback",
+            height=460,
+            use_container_width=True,
+            returned_objects=[],
+        )

@@ -1,0 +1,107 @@
+"""Event text for people: popups and detail views, every data-borne value escaped.
+
+Event text is untrusted (a note may hold `<script>`): values pass through `html.escape`, and
+only http(s) URLs become links, opened without referrer or opener.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+import orjson
+import pandas as pd
+
+from geo.schema import GEO_PRECISION, TIME_PRECISION
+from geo.validation import is_http_url
+
+
+def _text(value: object) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return escape(str(value), quote=True)
+
+
+def safe_link(url: object, label: object) -> str:
+    """`<a>` for an http(s) URL, else the escaped label alone (no `javascript:` ever)."""
+    text = _text(label) or _text(url)
+    if not is_http_url(url):
+        return text
+    href = escape(str(url).strip(), quote=True)
+    return f'<a href="{href}" target="_blank" rel="noopener noreferrer nofollow">{text}</a>'
+
+
+def date_label(date: object, precision: object) -> str:
+    """'2025-07-03 (day)' — the date with how exact it is."""
+    if date is None or pd.isna(date):
+        return ""
+    prec = TIME_PRECISION.get(int(precision), "?") if not pd.isna(precision) else "?"
+    stamp = pd.Timestamp(date)
+    shown = stamp.strftime("%Y-%m-%d")
+    if prec == "week":
+        shown = f"week of {shown}"
+    elif prec == "month":
+        shown = stamp.strftime("%B %Y")
+    return f"{shown} ({prec} precision)"
+
+
+def place_label(row: pd.Series) -> str:
+    """'Korenevo, Kursk Oblast, RU (town precision)' — the place with how exact it is."""
+    parts = [row.get("location"), row.get("admin1"), row.get("country")]
+    name = ", ".join(str(p) for p in parts if p is not None and not pd.isna(p))
+    prec = row.get("geo_precision")
+    label = GEO_PRECISION.get(int(prec), "?") if prec is not None and not pd.isna(prec) else "?"
+    return f"{name} ({label} precision)"
+
+
+def sources_list(sources_json: object) -> list[dict]:
+    """Parsed sources of an event (empty list for none)."""
+    if sources_json is None or sources_json is pd.NA:
+        return []
+    return list(orjson.loads(str(sources_json)))
+
+
+def sources_html(sources_json: object) -> str:
+    """Every source as a list item: linked publisher, date, language, quoted passage."""
+    items = []
+    for src in sources_list(sources_json):
+        bits = [safe_link(src.get("url"), src.get("publisher"))]
+        meta = ", ".join(_text(v) for v in (src.get("published"), src.get("language")) if v)
+        if meta:
+            bits.append(f" ({meta})")
+        if src.get("quote"):
+            bits.append(f"<br><q>{_text(src['quote'])}</q>")
+        items.append(f"<li>{''.join(bits)}</li>")
+    return f"<ul class='sa-sources'>{''.join(items)}</ul>" if items else ""
+
+
+def _count(value: object) -> str:
+    return "unknown" if value is None or pd.isna(value) else str(int(value))
+
+
+def popup_html(row: pd.Series) -> str:
+    """The map popup of one event."""
+    actors = _text(row["actor1"])
+    if row.get("actor2") is not None and not pd.isna(row.get("actor2")):
+        actors += f" → {_text(row['actor2'])}"
+    lines = [
+        f"<b>{_text(row['event_type'])}</b>"
+        + (f" · {_text(row['sub_event_type'])}" if not pd.isna(row["sub_event_type"]) else ""),
+        f"<b>Date:</b> {_text(date_label(row['event_date'], row['time_precision']))}",
+        f"<b>Place:</b> {_text(place_label(row))}",
+        f"<b>Actors:</b> {actors}",
+    ]
+    if not pd.isna(row["target"]):
+        lines.append(f"<b>Target:</b> {_text(row['target'])}")
+    if not pd.isna(row["weapon"]):
+        lines.append(f"<b>Weapon:</b> {_text(row['weapon'])}")
+    lines.append(
+        f"<b>Casualties:</b> {_count(row['fatalities'])} killed, {_count(row['injuries'])} injured"
+    )
+    lines.append(f"<b>Verification:</b> {_text(row['verification'])}")
+    if not pd.isna(row["notes"]):
+        lines.append(f"<div class='sa-notes'>{_text(row['notes'])}</div>")
+    body = "<br>".join(lines)
+    return (
+        f"<div class='sa-popup' data-event-id='{_text(row['event_id'])}'>{body}"
+        f"<div><b>Sources:</b>{sources_html(row['sources']) or ' none recorded'}</div></div>"
+    )

@@ -1,0 +1,98 @@
+"""How events look: the acting side's colour and the event type's marker shape.
+
+Sides are derived from `actor1` by whole-word keywords, so "Military Forces of Ukraine" and
+"Government of Ukraine" share Ukraine's colour. Both tables are ours (never data-borne), which
+is what lets the map put them in markup unescaped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Side:
+    """An acting side: a label, a colour and the words that identify its actors."""
+
+    name: str
+    color: str
+    keywords: tuple[str, ...]
+
+
+SIDES: Final[tuple[Side, ...]] = (
+    Side("Russia", "#c62828", ("russia", "russian", "wagner", "dpr", "lpr", "rosgvardia")),
+    Side("Ukraine", "#1565c0", ("ukraine", "ukrainian", "sbu", "gur")),
+)
+OTHER_SIDE: Final = Side("Other", "#616161", ())
+SIDE_NAMES: Final[tuple[str, ...]] = (*(s.name for s in SIDES), OTHER_SIDE.name)
+SIDE_COLORS: Final[dict[str, str]] = {s.name: s.color for s in (*SIDES, OTHER_SIDE)}
+
+# Marker shape per ACLED event type (SVG path in a 20×20 box) and its legend label.
+TYPE_SHAPES: Final[dict[str, str]] = {
+    "Explosions/Remote violence": "circle",
+    "Battles": "square",
+    "Violence against civilians": "triangle",
+    "Strategic developments": "diamond",
+    "Protests": "star",
+    "Riots": "star",
+}
+_SVG_SHAPES: Final[dict[str, str]] = {
+    "circle": '<circle cx="10" cy="10" r="7"/>',
+    "square": '<rect x="3.5" y="3.5" width="13" height="13"/>',
+    "triangle": '<polygon points="10,2 18,17 2,17"/>',
+    "diamond": '<polygon points="10,1.5 18.5,10 10,18.5 1.5,10"/>',
+    "star": '<polygon points="10,1.5 12.4,7.4 18.5,7.6 13.7,11.5 15.4,17.8 10,14.2 '
+    '4.6,17.8 6.3,11.5 1.5,7.6 7.6,7.4"/>',
+}
+
+
+def side_of(actor: str | None) -> str:
+    """The side an actor belongs to ("Russia", "Ukraine" or "Other")."""
+    if not actor:
+        return OTHER_SIDE.name
+    text = actor.lower()
+    for side in SIDES:
+        if any(re.search(rf"(?<!\w){re.escape(k)}(?!\w)", text) for k in side.keywords):
+            return side.name
+    return OTHER_SIDE.name
+
+
+def sides(actor1: pd.Series) -> pd.Series:
+    """`side_of` for a whole column, evaluated once per distinct actor."""
+    values = actor1.astype("string")
+    mapping = {a: side_of(a) for a in pd.unique(values.dropna())}
+    return values.map(mapping).fillna(OTHER_SIDE.name).astype(pd.CategoricalDtype(list(SIDE_NAMES)))
+
+
+def shape_of(event_type: str | None) -> str:
+    """Marker shape for an event type (circle when unknown)."""
+    return TYPE_SHAPES.get(event_type or "", "circle")
+
+
+def marker_svg(shape: str, color: str, size: int = 16) -> str:
+    """Inline SVG for a marker or a legend swatch."""
+    body = _SVG_SHAPES.get(shape, _SVG_SHAPES["circle"])
+    return (
+        f'<svg width="{size}" height="{size}" viewBox="0 0 20 20" '
+        f'fill="{color}" fill-opacity="0.85" stroke="#fff" stroke-width="1.5">{body}</svg>'
+    )
+
+
+def shapes_js() -> str:
+    """A JS object literal {shape: svg-body} for the client-side marker factory."""
+    items = ",".join(f'"{k}":{_js_str(v)}' for k, v in _SVG_SHAPES.items())
+    return "{" + items + "}"
+
+
+def _js_str(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def side_codes(actor1: pd.Series) -> np.ndarray:
+    """Index into `SIDE_NAMES` per row (compact for the browser payload)."""
+    return sides(actor1).cat.codes.to_numpy()

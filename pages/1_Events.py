@@ -1,0 +1,25 @@
+"""Events: the matching events as a table, and one event in detail with its sources."""
+
+import streamlit as st
+
+import ui
+from geo.popups import popup_html
+from geo.tables import event_detail_rows, events_table
+
+ui.setup_page("Events")
+events = ui.load_events()
+flt = ui.sidebar_filter(events, page="events")
+selected = flt.apply(events)
+
+st.title("Events")
+st.metric("Events", f"{len(selected):,}")
+st.caption(flt.describe())
+st.dataframe(events_table(selected), hide_index=True, width="stretch")
+
+if len(selected):
+    st.subheader("Event detail")
+    ids = selected["event_id"].astype(str).tolist()
+    chosen = st.selectbox("Event", ids, key="detail_event")
+    row = selected[selected["event_id"] == chosen].iloc[0]
+    st.table(event_detail_rows(row))
+    st.html(popup_html(row))  # escaped in geo.popups; st.html sanitises again

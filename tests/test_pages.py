@@ -1,0 +1,131 @@
+"""Every page through Streamlit's AppTest: runs, filters change the count, no outside URL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geo.assets import assets_present, external_urls
+from geo.settings import Settings
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGES = ["pages/1_Events.py", "pages/2_Regions.py", "pages/3_Export.py"]
+
+
+@pytest.fixture
+def app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("STRIKE_ATLAS_DB", settings.db)
+    monkeypatch.setenv("STRIKE_ATLAS_CURATED_DIR", settings.curated_dir)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def count(at: AppTest) -> int:
+    [metric] = [m for m in at.metric if m.label == "Events"]
+    return int(metric.value.replace(",", ""))
+
+
+def map_args(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.json_args) for c in at.get("component_instance")]
+
+
+def test_map_page_counts_everything(app: AppTest) -> None:
+    assert count(app) == 9
+    assert "all events" in app.caption[0].value
+
+
+def test_map_assets_are_local(app: AppTest) -> None:
+    args = map_args(app)
+    assert args, "no st_folium component rendered"
+    for arg in args:
+        links = arg["js_links"] + arg["css_links"]
+        assert links
+        assert all(link.startswith("/app/static/vendor/") for link in links), links
+        # Source links in popups are fine (clicked by choice); loaded assets and tiles are not.
+        assert external_urls(arg["html"] + arg["header"]) == []
+        assert "tileLayer" not in arg["script"]
+
+
+def test_vendor_files_exist_for_every_link(app: AppTest) -> None:
+    assert assets_present()
+    vendor = Path(__file__).resolve().parents[1] / "static"
+    for arg in map_args(app):
+        for link in arg["js_links"] + arg["css_links"]:
+            assert (vendor / link.removeprefix("/app/static/")).is_file(), link
+
+
+def test_actor_filter_changes_count_and_url(app: AppTest) -> None:
+    app.multiselect(key="f_actor").set_value(["Ukraine"]).run()
+    assert count(app) == 4
+    assert app.query_params["actor"] == ["Ukraine"] or app.query_params["actor"] == "Ukraine"
+    assert "actor: Ukraine" in app.caption[0].value
+
+
+def test_date_filter_changes_count(app: AppTest) -> None:
+    import datetime as dt
+
+    app.date_input(key="f_from").set_value(dt.date(2025, 7, 3)).run()
+    assert 0 < count(app) < 9
+
+
+def test_link_opens_filtered_view(settings: Settings, monkeypatch) -> None:
+    monkeypatch.setenv("STRIKE_ATLAS_DB", settings.db)
+    monkeypatch.setenv("STRIKE_ATLAS_CURATED_DIR", settings.curated_dir)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["actor"] = "Ukraine"
+    at.query_params["q"] = "Energiya"
+    at.run()
+    assert count(at) == 2
+    assert at.text_input(key="f_text").value == "Energiya"
+
+
+def test_bad_link_is_reported_not_fatal(settings: Settings, monkeypatch) -> None:
+    monkeypatch.setenv("STRIKE_ATLAS_DB", settings.db)
+    monkeypatch.setenv("STRIKE_ATLAS_CURATED_DIR", settings.curated_dir)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["from"] = "not-a-date"
+    at.run()
+    assert not at.exception
+    assert any("from='not-a-date'" in e.value for e in at.sidebar.error)
+    assert count(at) == 9
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_run_and_follow_the_filter(app: AppTest, page: str) -> None:
+    app.multiselect(key="f_actor").set_value(["Ukraine"]).run()
+    app.switch_page(page).run()
+    assert not app.exception
+    assert count(app) == 4  # the filter survived the page switch
+
+
+def test_events_page_detail_escapes(app: AppTest) -> None:
+    app.switch_page("pages/1_Events.py").run()
+    [table] = app.dataframe
+    assert len(table.value) == 9
+    app.selectbox(key="detail_event").set_value("sa-20250702-korenevo-gudkov").run()
+    fields = dict(zip(app.table[0].value["field"], app.table[0].value["value"], strict=True))
+    assert fields["location"] == "Korenevo"
+    assert "day precision" in fields["event_date"]
+
+
+def test_regions_page_counts(app: AppTest) -> None:
+    app.switch_page("pages/2_Regions.py").run()
+    status, regions = (d.value for d in app.dataframe)
+    assert status["count"].sum() == 9
+    assert regions["count"].sum() == 9
+
+
+def test_export_page_offers_every_format(app: AppTest) -> None:
+    app.switch_page("pages/3_Export.py").run()
+    labels = [b.proto.label for b in app.get("download_button")]
+    assert labels == [
+        "Download GeoJSON",
+        "Download CSV (ACLED columns)",
+        "Download GeoPackage",
+        "Download standalone HTML map",
+    ]

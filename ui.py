@@ -1,0 +1,167 @@
+"""Streamlit glue shared by every page: settings, the cached events frame, the filter sidebar.
+
+Only widget plumbing lives here; what a filter means, how a map is drawn or an export written
+is in `geo/`. The filter is kept in the URL query (shareable links) and in the session (so it
+survives switching pages).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from geo.assets import static_base_url, use_local_assets
+from geo.errors import AtlasError
+from geo.filters import EventFilter
+from geo.schema import VERIFICATION
+from geo.settings import Settings
+from geo.store import open_store
+from geo.styling import SIDES
+
+_FILTER = "_sa_filter"  # session key: the active EventFilter
+_QUERY = "_sa_query"  # session key: the URL query we last wrote
+_PAGE = "_sa_page"  # session key: the page that last drew the sidebar
+_KEYS = {
+    "from": "f_from",
+    "to": "f_to",
+    "actor": "f_actor",
+    "type": "f_type",
+    "region": "f_region",
+    "verification": "f_verification",
+    "q": "f_text",
+}
+
+
+@st.cache_resource
+def get_settings() -> Settings:
+    return Settings.from_env()
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading events…")
+def _load_events(db: str, curated_dir: str, revision: int) -> pd.DataFrame:
+    """The whole events frame, held once per store revision (treat as read-only)."""
+    with open_store(Settings(db=db, curated_dir=curated_dir)) as store:
+        return store.load()
+
+
+def load_events() -> pd.DataFrame:
+    """The cached events frame; reloaded only when the store has changed."""
+    settings = get_settings()
+    with open_store(settings) as store:
+        revision = store.revision()
+    return _load_events(settings.db, settings.curated_dir, revision)
+
+
+def setup_page(title: str, icon: str = "🗺️") -> Settings:
+    """Page config, local map assets; returns the settings."""
+    st.set_page_config(page_title=f"{title} · Strike Atlas", page_icon=icon, layout="wide")
+    settings = get_settings()
+    base = settings.asset_base_url or static_base_url(st.get_option("server.baseUrlPath"))
+    use_local_assets(base)
+    return settings
+
+
+def _query_dict() -> dict[str, list[str]]:
+    return {k: st.query_params.get_all(k) for k in st.query_params if k in EventFilter.QUERY_KEYS}
+
+
+def _normalise(q: dict) -> dict[str, list[str]]:
+    return {k: ([v] if isinstance(v, str) else list(v)) for k, v in q.items() if v}
+
+
+def _seed_widgets(flt: EventFilter, frame: pd.DataFrame) -> None:
+    lo, hi = _date_bounds(frame)
+    st.session_state[_KEYS["from"]] = flt.date_from or lo
+    st.session_state[_KEYS["to"]] = flt.date_to or hi
+    st.session_state[_KEYS["actor"]] = list(flt.actors)
+    st.session_state[_KEYS["type"]] = list(flt.event_types)
+    st.session_state[_KEYS["region"]] = list(flt.regions)
+    st.session_state[_KEYS["verification"]] = list(flt.verification)
+    st.session_state[_KEYS["q"]] = flt.text
+
+
+def _date_bounds(frame: pd.DataFrame) -> tuple[date, date]:
+    if frame.empty:
+        today = date.today()
+        return today, today
+    return frame["event_date"].min().date(), frame["event_date"].max().date()
+
+
+def _options(values: pd.Series, extra: tuple[str, ...] = ()) -> list[str]:
+    found = sorted({str(v) for v in values.dropna().unique()})
+    return [*dict.fromkeys([*extra, *found])]
+
+
+def sidebar_filter(frame: pd.DataFrame, page: str) -> EventFilter:
+    """Filter widgets built from the data, kept in sync with the URL and the session.
+
+    `page` names the calling page: widget state does not follow a page switch, so the new
+    page restores the filter from the session (or from the URL when a link was opened).
+    """
+    query = _query_dict()
+    last = st.session_state.get(_QUERY)
+    stored: EventFilter | None = st.session_state.get(_FILTER)
+    switched = st.session_state.get(_PAGE) != page
+    st.session_state[_PAGE] = page
+    missing_widgets = switched or any(k not in st.session_state for k in _KEYS.values())
+    if query and query != last:
+        try:
+            start = EventFilter.from_query(query)  # a shared link, or the URL edited by hand
+        except AtlasError as exc:
+            st.sidebar.error(f"The link's filter was ignored: {exc}")
+            start = EventFilter()
+        _seed_widgets(start, frame)
+    elif missing_widgets:
+        _seed_widgets(stored or EventFilter(), frame)  # page switch: restore the session's
+
+    lo, hi = _date_bounds(frame)
+    sb = st.sidebar
+    sb.header("Filter")
+    c1, c2 = sb.columns(2)
+    d_from = c1.date_input("From", key=_KEYS["from"], min_value=date(1900, 1, 1))
+    d_to = c2.date_input("To", key=_KEYS["to"], min_value=date(1900, 1, 1))
+    sides = tuple(s.name for s in SIDES)
+    actor_opts = _options(frame["actor1"], (*sides, *st.session_state[_KEYS["actor"]]))
+    actors = sb.multiselect("Actor (side that acted)", actor_opts, key=_KEYS["actor"])
+    type_opts = _options(frame["event_type"], tuple(st.session_state[_KEYS["type"]]))
+    types = sb.multiselect("Event type", type_opts, key=_KEYS["type"])
+    region_opts = _options(frame["admin1"], tuple(st.session_state[_KEYS["region"]]))
+    regions = sb.multiselect("Region (admin-1)", region_opts, key=_KEYS["region"])
+    verif_opts = [*dict.fromkeys([*VERIFICATION, *st.session_state[_KEYS["verification"]]])]
+    verification = sb.multiselect("Verification", verif_opts, key=_KEYS["verification"])
+    text = sb.text_input("Text", key=_KEYS["q"], placeholder="notes, place, target…")
+
+    # A bound equal to the data's own edge is no filter: keep links short and robust.
+    try:
+        flt = EventFilter.build(
+            date_from=d_from if d_from and d_from != lo else None,
+            date_to=d_to if d_to and d_to != hi else None,
+            actors=actors,
+            event_types=types,
+            regions=regions,
+            verification=verification,
+            text=text,
+        )
+    except AtlasError as exc:
+        sb.error(str(exc))
+        flt = stored or EventFilter()
+    if sb.button("Clear filters"):
+        _seed_widgets(EventFilter(), frame)
+        flt = EventFilter()
+        st.session_state[_FILTER] = flt
+        st.query_params.clear()
+        st.session_state[_QUERY] = {}
+        st.rerun()
+    new_query = _normalise(flt.to_query())
+    if new_query != query:
+        st.query_params.from_dict(new_query)
+    st.session_state[_QUERY] = new_query
+    st.session_state[_FILTER] = flt
+    return flt
+
+
+def show_error(exc: AtlasError) -> None:
+    """A domain error as a visible message (never swallowed)."""
+    st.error(str(exc))
