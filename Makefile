@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test lint setup setup-test assets browser bench
+.PHONY: run test lint setup setup-test assets npm browser bench
 
 run: setup
 	$(VENV)/bin/strike-atlas init
@@ -34,8 +34,14 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	touch $@
 
 # Leaflet & co. from the npm registry into static/vendor (served by Streamlit, never a CDN).
-assets: $(VENV)/.installed
+assets: $(VENV)/.installed npm
 	$(VENV)/bin/strike-atlas assets fetch
+
+# npm is only the client that fetches the pinned asset tarballs from the npm registry.
+npm:
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; \
+	  else echo "npm missing: run 'sudo apt-get install npm'" >&2; exit 1; fi; }
 
 # Debian's chromium for the end-to-end tests (Playwright cannot download browsers here).
 browser:
@@ -44,4 +50,4 @@ browser:
 	  else echo "chromium missing: run 'sudo apt-get install chromium'" >&2; exit 1; fi; }
 
 bench: setup
-	$(PY) bench/run.py
+	$(PY) bench/map_cost.py

@@ -160,7 +160,8 @@ def events_geojson(frame: pd.DataFrame) -> dict:
         + frame["location"].astype("string").fillna(frame["admin1"].astype("string")).fillna("")
     )
     features = []
-    for i, (_, row) in enumerate(frame.iterrows()):
+    # Plain dicts: ~10× faster than iterrows' Series, and popup_html only needs item access.
+    for i, row in enumerate(frame.to_dict("records")):
         features.append(
             {
                 "type": "Feature",
@@ -209,7 +210,7 @@ def grid_aggregate(frame: pd.DataFrame, cell: float) -> pd.DataFrame:
     )
 
 
-def events_layer(frame: pd.DataFrame, *, max_markers: int = 5000) -> folium.FeatureGroup:
+def events_layer(frame: pd.DataFrame, *, max_markers: int = 2000) -> folium.FeatureGroup:
     """Matching events: one marker each up to `max_markers`, else counts on a grid."""
     group = folium.FeatureGroup(name=f"Events ({len(frame):,})", show=True)
     if len(frame) <= max_markers:
@@ -259,8 +260,8 @@ def timeline_layer(frame: pd.DataFrame) -> TimestampedGeoJson:
                 },
             },
         }
-        for (_, row), lon, lat, day, side in zip(
-            frame.iterrows(),
+        for row, lon, lat, day, side in zip(
+            frame.to_dict("records"),
             frame["longitude"],
             frame["latitude"],
             frame["event_date"].dt.strftime("%Y-%m-%d"),
@@ -375,7 +376,7 @@ def build_map(
     frame: pd.DataFrame,
     *,
     online_tiles: bool = False,
-    max_markers: int = 5000,
+    max_markers: int = 2000,
 ) -> folium.Map:
     """The whole map for a selection (standalone HTML export, notebooks)."""
     m = base_map(online_tiles=online_tiles)

@@ -6,6 +6,7 @@ only http(s) URLs become links, opened without referrer or opener.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 
 import orjson
@@ -44,7 +45,7 @@ def date_label(date: object, precision: object) -> str:
     return f"{shown} ({prec} precision)"
 
 
-def place_label(row: pd.Series) -> str:
+def place_label(row: Mapping) -> str:
     """'Korenevo, Kursk Oblast, RU (town precision)' — the place with how exact it is."""
     parts = [row.get("location"), row.get("admin1"), row.get("country")]
     name = ", ".join(str(p) for p in parts if p is not None and not pd.isna(p))
@@ -78,7 +79,7 @@ def _count(value: object) -> str:
     return "unknown" if value is None or pd.isna(value) else str(int(value))
 
 
-def popup_html(row: pd.Series) -> str:
+def popup_html(row: Mapping) -> str:
     """The map popup of one event."""
     actors = _text(row["actor1"])
     if row.get("actor2") is not None and not pd.isna(row.get("actor2")):

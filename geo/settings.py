@@ -64,7 +64,7 @@ class Settings:
         },
     )
     max_markers: int = field(
-        default=5000,
+        default=2000,
         metadata={
             "help": "Most individual markers drawn; above this the map shows aggregated counts."
         },
