@@ -107,75 +107,80 @@ def _check_int(
 
 
 def _normalize_sources(c: _Collector, col: pd.Series) -> pd.Series:
-    """Each cell: list of source dicts (or its JSON text) -> canonical JSON text."""
+    """Each cell: list of source dicts (or its JSON text) -> canonical JSON text.
+
+    Bulk imports repeat the same few source lists, so each distinct cell is checked once.
+    """
     out: list[str | None] = []
+    memo: dict[str, tuple[str | None, list[tuple[str, object, str]]]] = {}
     for pos, cell in enumerate(col.tolist()):
-        if cell is None or (isinstance(cell, float) and np.isnan(cell)) or cell is pd.NA:
-            out.append("[]")
+        key = cell if isinstance(cell, str) else orjson.dumps(cell, default=str).decode()
+        if key not in memo:
+            memo[key] = _check_sources(cell)
+        text, problems = memo[key]
+        for field, value, why in problems:
+            c.add([pos], field, [value], why)
+        out.append(text)
+    return pd.Series(out, index=col.index, dtype="object")
+
+
+def _check_sources(cell: object) -> tuple[str | None, list[tuple[str, object, str]]]:
+    """Canonical JSON for one sources cell, and its problems as (field, value, why)."""
+    problems: list[tuple[str, object, str]] = []
+    if cell is None or (isinstance(cell, float) and np.isnan(cell)) or cell is pd.NA:
+        return "[]", problems
+    items = cell
+    if isinstance(cell, str):
+        if not cell.strip():
+            return "[]", problems
+        try:
+            items = orjson.loads(cell)
+        except orjson.JSONDecodeError:
+            return None, [("sources", cell, "expected a JSON list of sources")]
+    if isinstance(items, dict):
+        items = [items]
+    if not isinstance(items, list):
+        return None, [("sources", cell, "expected a list of sources")]
+    clean = []
+    for i, src in enumerate(items, start=1):
+        label = f"sources[{i}]"
+        if not isinstance(src, dict):
+            problems.append((label, src, "expected a mapping with publisher, url, …"))
             continue
-        items = cell
-        if isinstance(cell, str):
-            if not cell.strip():
-                out.append("[]")
-                continue
-            try:
-                items = orjson.loads(cell)
-            except orjson.JSONDecodeError:
-                c.add([pos], "sources", [cell], "expected a JSON list of sources")
-                out.append(None)
-                continue
-        if isinstance(items, dict):
-            items = [items]
-        if not isinstance(items, list):
-            c.add([pos], "sources", [cell], "expected a list of sources")
-            out.append(None)
-            continue
-        clean = []
-        for i, src in enumerate(items, start=1):
-            label = f"sources[{i}]"
-            if not isinstance(src, dict):
-                c.add([pos], label, [src], "expected a mapping with publisher, url, …")
-                continue
-            unknown = set(src) - set(SOURCE_KEYS)
-            if unknown:
-                c.add(
-                    [pos],
-                    label,
-                    [sorted(unknown)],
-                    f"unknown keys; allowed: {', '.join(SOURCE_KEYS)}",
-                )
-            publisher = str(src.get("publisher") or "").strip()
-            if not publisher:
-                c.add(
-                    [pos],
-                    f"{label}.publisher",
-                    [src.get("publisher")],
-                    "a source needs a publisher",
-                )
-            url = src.get("url")
-            if url not in (None, "") and not is_http_url(url):
-                c.add([pos], f"{label}.url", [url], "only http:// or https:// links are accepted")
-            published = src.get("published")
-            pub_text = None
-            if published not in (None, ""):
-                pub = pd.to_datetime(str(published), errors="coerce", format="ISO8601")
-                if pd.isna(pub):
-                    c.add([pos], f"{label}.published", [published], "expected a date YYYY-MM-DD")
-                else:
-                    pub_text = pub.date().isoformat()
-            lang = src.get("language")
-            if lang not in (None, "") and not _LANG_RE.match(str(lang)):
-                c.add([pos], f"{label}.language", [lang], "expected an ISO 639 code such as fr")
-            entry = {
+        unknown = set(src) - set(SOURCE_KEYS)
+        if unknown:
+            problems.append(
+                (label, sorted(unknown), f"unknown keys; allowed: {', '.join(SOURCE_KEYS)}")
+            )
+        publisher = str(src.get("publisher") or "").strip()
+        if not publisher:
+            problems.append(
+                (f"{label}.publisher", src.get("publisher"), "a source needs a publisher")
+            )
+        url = src.get("url")
+        if url not in (None, "") and not is_http_url(url):
+            problems.append((f"{label}.url", url, "only http:// or https:// links are accepted"))
+        published = src.get("published")
+        pub_text = None
+        if published not in (None, ""):
+            pub = pd.to_datetime(str(published), errors="coerce", format="ISO8601")
+            if pd.isna(pub):
+                problems.append((f"{label}.published", published, "expected a date YYYY-MM-DD"))
+            else:
+                pub_text = pub.date().isoformat()
+        lang = src.get("language")
+        if lang not in (None, "") and not _LANG_RE.match(str(lang)):
+            problems.append((f"{label}.language", lang, "expected an ISO 639 code such as fr"))
+        clean.append(
+            {
                 "publisher": publisher,
                 "url": (str(url).strip() if url else None),
                 "published": pub_text,
                 "language": (str(lang) if lang else None),
                 "quote": (str(src["quote"]) if src.get("quote") else None),
             }
-            clean.append(entry)
-        out.append(orjson.dumps(clean).decode())
-    return pd.Series(out, index=col.index, dtype="object")
+        )
+    return orjson.dumps(clean).decode(), problems
 
 
 def _normalize_tags(c: _Collector, col: pd.Series) -> pd.Series:

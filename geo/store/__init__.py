@@ -27,5 +27,5 @@ def open_store(settings: Settings | None = None, *, seed: bool = True) -> EventS
         raise ConfigError(f"STRIKE_ATLAS_DB={url!r}: expected a file path or a postgresql:// URL")
     store = SQLiteStore(url)
     if seed and store.revision() == 0:  # never written: seed once, even if later emptied
-        store.write(read_curated(settings.curated_dir))
+        store.write(read_curated(settings.curated_dir), editor="seed", reason="curated records")
     return store

@@ -1,16 +1,79 @@
 """The storage interface every backend implements (embedded SQLite now, PostGIS next).
 
 Callers only see events frames and `EventFilter`s, so swapping the backend behind
-`STRIKE_ATLAS_DB` changes no page, command or test.
+`STRIKE_ATLAS_DB` changes no page, command or test. Beside the events, a store keeps their
+history (who changed which field, when, from what to what, and why) and a version number per
+event, so two curators editing the same event cannot silently overwrite each other.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 
+import orjson
 import pandas as pd
 
+from geo.errors import AtlasError
 from geo.filters import EventFilter
+from geo.schema import COLUMNS
+
+HISTORY_COLUMNS = ("changed_at", "editor", "action", "field", "old", "new", "reason")
+
+
+class ConflictError(AtlasError):
+    """Someone else changed the event since it was opened: the save was refused."""
+
+
+class NotFoundError(AtlasError):
+    """No such event in the store."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One write to record in the history."""
+
+    event_id: str
+    action: str  # create / update / delete / restore / import / merge
+    changes: dict[str, list[str | None]]  # field -> [old, new] as text
+    editor: str
+    reason: str
+
+
+def _as_text(value: object) -> str | None:
+    if value is None or (not isinstance(value, (list, dict)) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return str(value)
+
+
+def diff_rows(old: pd.Series | None, new: pd.Series) -> dict[str, list[str | None]]:
+    """Field -> [old, new] for every field that differs (timestamps of the write excluded)."""
+    out: dict[str, list[str | None]] = {}
+    for name in COLUMNS:
+        if name in ("created_at", "updated_at"):
+            continue
+        before = _as_text(old[name]) if old is not None else None
+        after = _as_text(new[name])
+        if name == "event_date":
+            before = before[:10] if before else before
+            after = after[:10] if after else after
+        if before != after:
+            out[name] = [before, after]
+    return out
+
+
+def history_frame(rows: list[tuple]) -> pd.DataFrame:
+    """History rows (changed_at, editor, action, changes JSON, reason) → one row per field."""
+    records = []
+    for changed_at, editor, action, changes, reason in rows:
+        parsed = orjson.loads(changes) if changes else {}
+        if not parsed:
+            records.append((changed_at, editor, action, None, None, None, reason))
+        for field, (old, new) in parsed.items():
+            records.append((changed_at, editor, action, field, old, new, reason))
+    return pd.DataFrame(records, columns=list(HISTORY_COLUMNS))
 
 
 class EventStore(ABC):
@@ -23,23 +86,59 @@ class EventStore(ABC):
 
     @abstractmethod
     def count(self) -> int:
-        """Number of events stored."""
+        """Number of (not deleted) events stored."""
 
     @abstractmethod
     def load(self) -> pd.DataFrame:
-        """Every event as a typed events frame (see `geo.schema`)."""
+        """Every (not deleted) event as a typed events frame (see `geo.schema`)."""
 
     @abstractmethod
     def existing_ids(self, event_ids: list[str]) -> set[str]:
-        """Which of these ids are already stored."""
+        """Which of these ids are already stored (deleted ones included)."""
 
     @abstractmethod
-    def write(self, frame: pd.DataFrame, *, replace: bool = False) -> int:
+    def write(
+        self, frame: pd.DataFrame, *, replace: bool = False, editor: str = "", reason: str = ""
+    ) -> int:
         """Insert validated events in one transaction; return how many were written.
 
         With `replace=False` an id that is already stored aborts the whole write;
         with `replace=True` stored events with the same id are overwritten.
         """
+
+    @abstractmethod
+    def get(self, event_id: str, *, include_deleted: bool = False) -> tuple[pd.Series, int]:
+        """One event and its version (raises NotFoundError)."""
+
+    @abstractmethod
+    def save(
+        self,
+        event: pd.Series,
+        *,
+        expected_version: int | None,
+        editor: str,
+        reason: str,
+    ) -> int:
+        """Create (`expected_version=None`) or update one event; returns its new version.
+
+        Raises ConflictError if the stored version is not `expected_version`.
+        """
+
+    @abstractmethod
+    def delete(self, event_id: str, *, expected_version: int, editor: str, reason: str) -> int:
+        """Hide an event (reversible with `restore`); returns its new version."""
+
+    @abstractmethod
+    def restore(self, event_id: str, *, editor: str, reason: str) -> int:
+        """Bring a deleted event back; returns its new version."""
+
+    @abstractmethod
+    def deleted(self) -> pd.DataFrame:
+        """The deleted events, for review and undo."""
+
+    @abstractmethod
+    def history(self, event_id: str) -> pd.DataFrame:
+        """Every recorded change to an event, oldest first (see `HISTORY_COLUMNS`)."""
 
     @abstractmethod
     def revision(self) -> int:

@@ -1,21 +1,31 @@
 """Embedded single-file store on SQLite: the default, with no server to start.
 
-SQLite's journal makes every `write` atomic: a crash or a failed check mid-import leaves
-the file exactly as it was before.
+SQLite's journal makes every write atomic: a crash, a SIGKILL or a failed check mid-import
+leaves the file exactly as it was before. Each event carries a version for optimistic
+locking; deletes only hide an event; every change is kept in `history`.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 import pandas as pd
 
 from geo.errors import RowError, StoreError, ValidationError
 from geo.schema import COLUMNS, FIELDS, normalize_dtypes
-from geo.store.base import EventStore
+from geo.store.base import (
+    Change,
+    ConflictError,
+    EventStore,
+    NotFoundError,
+    diff_rows,
+    history_frame,
+)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SQL_TYPES = {
     "str": "TEXT",
@@ -25,6 +35,8 @@ _SQL_TYPES = {
     "date": "TEXT",
     "datetime": "TEXT",
 }
+_COLS = ", ".join(COLUMNS)
+_LIVE = "deleted_at IS NULL"
 
 
 def _create_sql() -> list[str]:
@@ -35,13 +47,32 @@ def _create_sql() -> list[str]:
         for f in FIELDS
     )
     return [
-        f"CREATE TABLE IF NOT EXISTS events (\n  {cols}\n)",
+        f"CREATE TABLE IF NOT EXISTS events (\n  {cols},\n"
+        "  version INTEGER NOT NULL DEFAULT 1,\n  deleted_at TEXT\n)",
         "CREATE INDEX IF NOT EXISTS events_date ON events (event_date)",
         "CREATE INDEX IF NOT EXISTS events_lonlat ON events (longitude, latitude)",
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        "INSERT OR IGNORE INTO meta VALUES ('schema_version', '1')",
+        f"INSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}')",
         "INSERT OR IGNORE INTO meta VALUES ('revision', '0')",
+        *_HISTORY_SQL,
     ]
+
+
+_HISTORY_SQL = [
+    "CREATE TABLE IF NOT EXISTS history (\n  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  event_id TEXT NOT NULL,\n  changed_at TEXT NOT NULL,\n  editor TEXT NOT NULL,\n"
+    "  action TEXT NOT NULL,\n  changes TEXT NOT NULL,\n  reason TEXT NOT NULL\n)",
+    "CREATE INDEX IF NOT EXISTS history_event ON history (event_id, id)",
+]
+
+# Schema migrations: version -> statements that bring the previous version up to it.
+_MIGRATIONS: dict[int, list[str]] = {
+    2: [
+        "ALTER TABLE events ADD COLUMN version INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE events ADD COLUMN deleted_at TEXT",
+        *_HISTORY_SQL,
+    ],
+}
 
 
 def to_rows(frame: pd.DataFrame) -> list[tuple]:
@@ -59,6 +90,10 @@ def to_rows(frame: pd.DataFrame) -> list[tuple]:
     return list(out.itertuples(index=False, name=None))
 
 
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 class SQLiteStore(EventStore):
     """Events in one SQLite file (created on first use, with its folder)."""
 
@@ -71,22 +106,78 @@ class SQLiteStore(EventStore):
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             with self._transaction():
-                for sql in _create_sql():
-                    self._conn.execute(sql)
+                self._create_or_migrate()
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open the event store {self.path}: {exc}") from exc
+
+    def _create_or_migrate(self) -> None:
+        has_events = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='events'"
+        ).fetchone()
+        if not has_events:
+            for sql in _create_sql():
+                self._conn.execute(sql)
+            return
+        row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        version = int(row[0]) if row else 1
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {version}, newer than this Strike Atlas "
+                f"({SCHEMA_VERSION}): upgrade Strike Atlas"
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            for sql in _MIGRATIONS[target]:
+                self._conn.execute(sql)
+        self._conn.execute(
+            "UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),)
+        )
 
     def _transaction(self) -> _Txn:
         return _Txn(self._conn)
 
-    def count(self) -> int:
-        return int(self._conn.execute("SELECT count(*) FROM events").fetchone()[0])
+    def _bump_revision(self) -> None:
+        self._conn.execute(
+            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revision'"
+        )
 
-    def load(self) -> pd.DataFrame:
+    def _record(self, changes: list[Change]) -> None:
+        now = _now()
+        self._conn.executemany(
+            "INSERT INTO history (event_id, changed_at, editor, action, changes, reason) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (c.event_id, now, c.editor, c.action, orjson.dumps(c.changes).decode(), c.reason)
+                for c in changes
+            ],
+        )
+
+    # -- reading ----------------------------------------------------------------------------
+    def count(self) -> int:
+        return int(self._conn.execute(f"SELECT count(*) FROM events WHERE {_LIVE}").fetchone()[0])
+
+    def _frame(self, where: str, params: tuple = ()) -> pd.DataFrame:
         frame = pd.read_sql_query(
-            f"SELECT {', '.join(COLUMNS)} FROM events ORDER BY event_date, event_id", self._conn
+            f"SELECT {_COLS} FROM events WHERE {where} ORDER BY event_date, event_id",
+            self._conn,
+            params=params,
         )
         return normalize_dtypes(frame)
+
+    def load(self) -> pd.DataFrame:
+        return self._frame(_LIVE)
+
+    def deleted(self) -> pd.DataFrame:
+        return self._frame("deleted_at IS NOT NULL")
+
+    def get(self, event_id: str, *, include_deleted: bool = False) -> tuple[pd.Series, int]:
+        where = "event_id = ?" + ("" if include_deleted else f" AND {_LIVE}")
+        frame = self._frame(where, (event_id,))
+        if frame.empty:
+            raise NotFoundError(f"no event with event_id {event_id!r}")
+        version = self._conn.execute(
+            "SELECT version FROM events WHERE event_id = ?", (event_id,)
+        ).fetchone()[0]
+        return frame.iloc[0], int(version)
 
     def existing_ids(self, event_ids: list[str]) -> set[str]:
         found: set[str] = set()
@@ -99,40 +190,147 @@ class SQLiteStore(EventStore):
             found.update(r[0] for r in rows)
         return found
 
-    def write(self, frame: pd.DataFrame, *, replace: bool = False) -> int:
-        if frame.empty:
-            return 0
-        rows = to_rows(frame)
-        verb = "INSERT OR REPLACE" if replace else "INSERT"
-        sql = f"{verb} INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-        try:
-            with self._transaction():
-                if not replace:
-                    clash = self.existing_ids(frame["event_id"].astype(str).tolist())
-                    if clash:
-                        raise ValidationError(
-                            [
-                                RowError(
-                                    int(pos) + 1,
-                                    "event_id",
-                                    eid,
-                                    "already in the store; use replace to overwrite it",
-                                )
-                                for pos, eid in enumerate(frame["event_id"].astype(str))
-                                if eid in clash
-                            ]
-                        )
-                self._conn.executemany(sql, rows)
-                self._conn.execute(
-                    "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revision'"
-                )
-        except sqlite3.Error as exc:
-            raise StoreError(f"writing to {self.path} failed, nothing was changed: {exc}") from exc
-        return len(rows)
+    def history(self, event_id: str) -> pd.DataFrame:
+        rows = self._conn.execute(
+            "SELECT changed_at, editor, action, changes, reason FROM history "
+            "WHERE event_id = ? ORDER BY id",
+            (event_id,),
+        ).fetchall()
+        return history_frame(rows)
 
     def revision(self) -> int:
         row = self._conn.execute("SELECT value FROM meta WHERE key = 'revision'").fetchone()
         return int(row[0])
+
+    # -- writing ----------------------------------------------------------------------------
+    def write(
+        self, frame: pd.DataFrame, *, replace: bool = False, editor: str = "", reason: str = ""
+    ) -> int:
+        if frame.empty:
+            return 0
+        rows = to_rows(frame)
+        ids = frame["event_id"].astype(str).tolist()
+        marks = ", ".join("?" * len(COLUMNS))
+        if replace:
+            updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "event_id")
+            sql = (
+                f"INSERT INTO events ({_COLS}) VALUES ({marks}) ON CONFLICT (event_id) DO UPDATE "
+                f"SET {updates}, version = events.version + 1, deleted_at = NULL"
+            )
+        else:
+            sql = f"INSERT INTO events ({_COLS}) VALUES ({marks})"
+        try:
+            with self._transaction():
+                if not replace:
+                    clash = self.existing_ids(ids)
+                    if clash:
+                        raise ValidationError(
+                            [
+                                RowError(
+                                    pos + 1,
+                                    "event_id",
+                                    eid,
+                                    "already in the store; use replace to overwrite it",
+                                )
+                                for pos, eid in enumerate(ids)
+                                if eid in clash
+                            ]
+                        )
+                self._conn.executemany(sql, rows)
+                self._record([Change(eid, "import", {}, editor or "import", reason) for eid in ids])
+                self._bump_revision()
+        except sqlite3.Error as exc:
+            raise StoreError(f"writing to {self.path} failed, nothing was changed: {exc}") from exc
+        return len(rows)
+
+    def _version(self, event_id: str) -> tuple[int, bool] | None:
+        row = self._conn.execute(
+            "SELECT version, deleted_at IS NOT NULL FROM events WHERE event_id = ?", (event_id,)
+        ).fetchone()
+        return (int(row[0]), bool(row[1])) if row else None
+
+    def save(
+        self,
+        event: pd.Series,
+        *,
+        expected_version: int | None,
+        editor: str,
+        reason: str,
+    ) -> int:
+        event_id = str(event["event_id"])
+        [row] = to_rows(normalize_dtypes(event.to_frame().T))
+        try:
+            with self._transaction():
+                current = self._version(event_id)
+                if expected_version is None:
+                    if current is not None:
+                        raise ConflictError(
+                            f"event_id {event_id!r} is already taken: choose another id"
+                        )
+                    self._conn.execute(
+                        f"INSERT INTO events ({_COLS}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                        row,
+                    )
+                    self._record(
+                        [Change(event_id, "create", diff_rows(None, event), editor, reason)]
+                    )
+                    self._bump_revision()
+                    return 1
+                if current is None:
+                    raise NotFoundError(f"no event with event_id {event_id!r}")
+                if current[0] != expected_version:
+                    raise ConflictError(
+                        f"event {event_id!r} was changed by someone else since you opened it "
+                        f"(your version {expected_version}, stored version {current[0]}); "
+                        "nothing was saved: reload it and apply your change again"
+                    )
+                old, _ = self.get(event_id, include_deleted=True)
+                changes = diff_rows(old, event)
+                sets = ", ".join(f"{c} = ?" for c in COLUMNS if c != "event_id")
+                values = [v for c, v in zip(COLUMNS, row, strict=True) if c != "event_id"]
+                cur = self._conn.execute(
+                    f"UPDATE events SET {sets}, version = version + 1 "
+                    "WHERE event_id = ? AND version = ?",
+                    (*values, event_id, expected_version),
+                )
+                if cur.rowcount != 1:  # pragma: no cover - guarded by the check above
+                    raise ConflictError(f"event {event_id!r} changed while saving; reload it")
+                self._record([Change(event_id, "update", changes, editor, reason)])
+                self._bump_revision()
+                return expected_version + 1
+        except sqlite3.Error as exc:
+            raise StoreError(f"saving {event_id!r} failed, nothing was changed: {exc}") from exc
+
+    def _set_deleted(
+        self, event_id: str, deleted: bool, expected: int | None, editor: str, reason: str
+    ) -> int:
+        with self._transaction():
+            current = self._version(event_id)
+            if current is None:
+                raise NotFoundError(f"no event with event_id {event_id!r}")
+            version, is_deleted = current
+            if expected is not None and version != expected:
+                raise ConflictError(
+                    f"event {event_id!r} was changed by someone else since you opened it "
+                    f"(your version {expected}, stored version {version}); nothing was changed"
+                )
+            if is_deleted == deleted:
+                state = "deleted" if deleted else "not deleted"
+                raise ConflictError(f"event {event_id!r} is already {state}")
+            self._conn.execute(
+                "UPDATE events SET deleted_at = ?, version = version + 1 WHERE event_id = ?",
+                (_now() if deleted else None, event_id),
+            )
+            action = "delete" if deleted else "restore"
+            self._record([Change(event_id, action, {}, editor, reason)])
+            self._bump_revision()
+            return version + 1
+
+    def delete(self, event_id: str, *, expected_version: int, editor: str, reason: str) -> int:
+        return self._set_deleted(event_id, True, expected_version, editor, reason)
+
+    def restore(self, event_id: str, *, editor: str, reason: str) -> int:
+        return self._set_deleted(event_id, False, None, editor, reason)
 
     def close(self) -> None:
         self._conn.close()
