@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,10 +11,13 @@ from pathlib import Path
 import pandas as pd
 
 from geo import __version__
-from geo.errors import AtlasError, ValidationError
+from geo.auth import hash_password
+from geo.errors import AtlasError, ConfigError, ValidationError
 from geo.exporters import FORMATS, export
 from geo.filters import EventFilter
-from geo.importers import import_events
+from geo.importers import import_events, read_csv_table, read_events
+from geo.mapping import parse_mapping
+from geo.placement import placement_warnings
 from geo.settings import Settings, settings_help
 from geo.store import open_store
 
@@ -81,11 +85,36 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    mapping = None
+    if args.map or args.set:
+        columns = list(read_csv_table(args.path).columns)
+        mapping = parse_mapping(args.map, args.set, columns)
     with open_store(settings) as store:
         report = import_events(
-            store, args.path, fmt=args.format, dry_run=args.dry_run, replace=args.replace
+            store,
+            args.path,
+            fmt=args.format,
+            dry_run=args.dry_run,
+            replace=args.replace,
+            mapping=mapping,
+            editor=args.editor,
         )
+        for warning in placement_warnings(read_events(args.path, args.format, mapping)[0])[:20]:
+            print(f"warning: {warning}", file=sys.stderr)
     print(report.summary())
+    return 0
+
+
+def _cmd_hash_password(args: argparse.Namespace, settings: Settings) -> int:
+    first = getpass.getpass("Editor password: ")
+    if getpass.getpass("Again: ") != first:
+        raise ConfigError("the two passwords differ; nothing was printed")
+    print(hash_password(first))
+    print(
+        "Set STRIKE_ATLAS_EDITOR_PASSWORD_HASH to the line above (environment or "
+        ".streamlit/secrets.toml); the password itself is stored nowhere.",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -144,7 +173,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("geojson", "csv", "gpkg"), help="default: from suffix")
     p.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
     p.add_argument("--replace", action="store_true", help="overwrite events with the same id")
+    p.add_argument(
+        "--map",
+        metavar="COL=FIELD,…",
+        help="CSV column mapping on top of the recognised names, e.g. date=event_date,"
+        "lat=latitude,lon=longitude,title=notes,link=sources.url (FIELD empty: ignore)",
+    )
+    p.add_argument(
+        "--set",
+        metavar="FIELD=VALUE,…",
+        help='fixed values for fields the file lacks, e.g. "event_type=Explosions/Remote '
+        'violence,actor1=Military Forces of Russia"',
+    )
+    p.add_argument("--editor", default="import", help="name recorded in the history")
     p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("hash-password", help="make STRIKE_ATLAS_EDITOR_PASSWORD_HASH")
+    p.set_defaults(func=_cmd_hash_password)
 
     p = sub.add_parser("map", help="write a standalone HTML map of matching events")
     p.add_argument("-o", "--output", required=True, help="HTML file to write")

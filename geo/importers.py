@@ -14,6 +14,8 @@ import orjson
 import pandas as pd
 
 from geo.errors import ImportFormatError, RowError, ValidationError
+from geo.mapping import ColumnMapping, apply_mapping, suggest_mapping
+from geo.placement import fill_places
 from geo.schema import COLUMNS
 from geo.store.base import EventStore
 from geo.validation import validate_frame
@@ -73,8 +75,8 @@ def detect_format(path: str | Path) -> str:
     return fmt
 
 
-def read_csv(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
-    """Our CSV or ACLED's: returns the validated frame and the columns it did not use."""
+def read_csv_table(path: str | Path) -> pd.DataFrame:
+    """The CSV as text cells (no type guessing), header names stripped."""
     name = Path(path).name
     try:
         raw = pd.read_csv(
@@ -82,7 +84,26 @@ def read_csv(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
         )
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ImportFormatError(f"{name}: not a readable UTF-8 CSV file: {exc}") from exc
-    raw.columns = [c.strip().lower() for c in raw.columns]
+    raw.columns = [str(c).strip() for c in raw.columns]
+    return raw
+
+
+def read_csv(
+    path: str | Path, mapping: ColumnMapping | None = None
+) -> tuple[pd.DataFrame, list[str]]:
+    """Our CSV, ACLED's, or any table through a column mapping.
+
+    Returns the validated frame and the columns it did not use.
+    """
+    name = Path(path).name
+    raw = read_csv_table(path)
+    lowered = [c.lower() for c in raw.columns]
+    if mapping is not None or not ({"event_id", "event_id_cnty"} & set(lowered)):
+        mapping = mapping or suggest_mapping(list(raw.columns))
+        unused = [c for c, target in mapping.columns.items() if not target]
+        mapped = fill_places(apply_mapping(raw, mapping))
+        return validate_frame(mapped, source=name, first_row=2), unused
+    raw.columns = lowered
     if "sources_json" in raw.columns:
         raw = raw.drop(columns=["source"], errors="ignore")
     elif "source" in raw.columns:
@@ -98,11 +119,6 @@ def read_csv(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
     raw = raw.rename(columns=CSV_ALIASES)
     ignored = [c for c in raw.columns if c not in COLUMNS]
     unknown = [c for c in ignored if c not in ACLED_IGNORED]
-    if "event_id" not in raw.columns:
-        raise ImportFormatError(
-            f"{name}: no event_id or event_id_cnty column; the columns are: "
-            f"{', '.join(raw.columns)}"
-        )
     if "tags" in raw.columns:
         raw["tags"] = [
             v
@@ -111,7 +127,7 @@ def read_csv(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
             for v in raw["tags"]
         ]
     # Row numbers as a spreadsheet shows them: header is line 1, first data row is line 2.
-    frame = validate_frame(raw.drop(columns=ignored), source=name, first_row=2)
+    frame = validate_frame(fill_places(raw.drop(columns=ignored)), source=name, first_row=2)
     return frame, unknown
 
 
@@ -171,12 +187,18 @@ def read_gpkg(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
 READERS = {"csv": read_csv, "geojson": read_geojson, "gpkg": read_gpkg}
 
 
-def read_events(path: str | Path, fmt: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+def read_events(
+    path: str | Path, fmt: str | None = None, mapping: ColumnMapping | None = None
+) -> tuple[pd.DataFrame, list[str]]:
     """Read and validate a file of events; raises before anything could be written."""
     path = Path(path)
     if not path.exists():
         raise ImportFormatError(f"{path}: no such file")
     fmt = fmt or detect_format(path)
+    if mapping is not None:
+        if fmt != "csv":
+            raise ImportFormatError(f"{path.name}: a column mapping applies to CSV files only")
+        return read_csv(path, mapping)
     return READERS[fmt](path)
 
 
@@ -187,10 +209,12 @@ def import_events(
     fmt: str | None = None,
     dry_run: bool = False,
     replace: bool = False,
+    mapping: ColumnMapping | None = None,
+    editor: str = "import",
 ) -> ImportReport:
     """Validate a whole file, then write it in one transaction (or nothing, on any error)."""
     fmt = fmt or detect_format(path)
-    frame, ignored = read_events(path, fmt)
+    frame, ignored = read_events(path, fmt, mapping)
     report = ImportReport(str(path), fmt, len(frame), dry_run=dry_run, ignored_columns=ignored)
     if not replace:
         clash = store.existing_ids(frame["event_id"].astype(str).tolist())
@@ -211,5 +235,7 @@ def import_events(
                 ]
             )
     if not dry_run:
-        report.written = store.write(frame, replace=replace)
+        report.written = store.write(
+            frame, replace=replace, editor=editor, reason=f"import of {Path(path).name}"
+        )
     return report

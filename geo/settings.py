@@ -70,6 +70,32 @@ class Settings:
         },
     )
 
+    editor_password_hash: str = field(
+        default="",
+        metadata={
+            "help": "scrypt hash of the editor password (from `strike-atlas hash-password`). "
+            "Empty: the dashboard is read-only, safe to publish."
+        },
+    )
+    control_dir: str = field(
+        default="",
+        metadata={
+            "help": "Folder of dated control-of-territory GeoJSON layers (see "
+            "docs/control-layers.md). Empty: no control layer."
+        },
+    )
+    nominatim: bool = field(
+        default=False,
+        metadata={
+            "help": "Offer an explicit 'search Nominatim' button when the offline gazetteer "
+            "finds nothing (sends the query to nominatim.openstreetmap.org)."
+        },
+    )
+    nominatim_user_agent: str = field(
+        default="strike-atlas/0.1 (self-hosted)",
+        metadata={"help": "User-Agent identifying your deployment to Nominatim."},
+    )
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read every `STRIKE_ATLAS_*` variable, checking its type."""

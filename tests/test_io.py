@@ -143,7 +143,6 @@ def test_dry_run_writes_nothing(events: pd.DataFrame, tmp_path: Path) -> None:
         ("x.txt", "hello", "unknown file type"),
         ("x.geojson", "{not json", "not valid JSON"),
         ("x.geojson", '{"type": "Feature"}', "FeatureCollection"),
-        ("x.csv", "a,b\n1,2\n", "no event_id"),
     ],
 )
 def test_unreadable_files(tmp_path: Path, name: str, content: str, message: str) -> None:
@@ -151,6 +150,15 @@ def test_unreadable_files(tmp_path: Path, name: str, content: str, message: str)
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ImportFormatError, match=message):
         read_events(path)
+
+
+def test_csv_without_known_columns_names_what_is_missing(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        read_events(path)
+    missing = {e.field for e in info.value.errors if e.why == "required column is missing"}
+    assert {"event_date", "event_type", "actor1", "latitude", "longitude"} <= missing
 
 
 def test_geojson_non_point_is_refused(tmp_path: Path) -> None:
