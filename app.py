@@ -1,5 +1,6 @@
 """Strike Atlas — the map page (Streamlit entry point)."""
 
+import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -30,6 +31,7 @@ st_folium(
     height=560,
     use_container_width=True,
     feature_group_to_add=layer,
+    layer_control=folium.LayerControl(collapsed=True),
     returned_objects=[],
 )
 if len(selected) > settings.max_markers:

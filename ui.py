@@ -7,12 +7,16 @@ survives switching pages).
 
 from __future__ import annotations
 
+import os
+import secrets
 from datetime import date
 
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitSecretNotFoundError
 
 from geo.assets import static_base_url, use_local_assets
+from geo.auth import EDITING_DISABLED, EditorGate, LoginThrottle
 from geo.errors import AtlasError
 from geo.filters import EventFilter
 from geo.schema import VERIFICATION
@@ -23,6 +27,8 @@ from geo.styling import SIDES
 _FILTER = "_sa_filter"  # session key: the active EventFilter
 _QUERY = "_sa_query"  # session key: the URL query we last wrote
 _PAGE = "_sa_page"  # session key: the page that last drew the sidebar
+_EDITOR = "_sa_editor"  # session key: the logged-in editor's name
+_SESSION_KEY = "_sa_session"  # session key: throttle key of this browser session
 _KEYS = {
     "from": "f_from",
     "to": "f_to",
@@ -36,7 +42,60 @@ _KEYS = {
 
 @st.cache_resource
 def get_settings() -> Settings:
-    return Settings.from_env()
+    """Settings from the environment, then `STRIKE_ATLAS_*` keys in Streamlit secrets."""
+    env = dict(os.environ)
+    try:
+        for key, value in st.secrets.items():
+            if key.startswith("STRIKE_ATLAS_") and key not in env:
+                env[key] = str(value)
+    except (FileNotFoundError, StreamlitSecretNotFoundError):
+        pass  # no secrets.toml: the environment alone
+    return Settings.from_env(env)
+
+
+@st.cache_resource
+def _throttle() -> LoginThrottle:
+    """One throttle for the whole server, so rotating sessions does not reset it."""
+    return LoginThrottle()
+
+
+def editor_gate() -> EditorGate:
+    return EditorGate(get_settings().editor_password_hash or None, _throttle())
+
+
+def current_editor() -> str | None:
+    """The logged-in editor's name, or None (read-only)."""
+    return st.session_state.get(_EDITOR)
+
+
+def editor_login() -> str | None:
+    """Sidebar login box; returns the editor's name once logged in."""
+    gate = editor_gate()
+    if current_editor():
+        st.sidebar.success(f"Editing as {current_editor()}")
+        if st.sidebar.button("Log out"):
+            del st.session_state[_EDITOR]
+            st.rerun()
+        return current_editor()
+    if not gate.enabled:
+        st.info(EDITING_DISABLED)
+        return None
+    with st.sidebar.form("editor-login"):
+        st.write("**Editor login**")
+        name = st.text_input("Your name (recorded in the history)")
+        password = st.text_input("Editor password", type="password")
+        submitted = st.form_submit_button("Log in")
+    if submitted:
+        if not name.strip():
+            st.sidebar.error("Enter your name: every change records who made it.")
+            return None
+        key = st.session_state.setdefault(_SESSION_KEY, secrets.token_hex(8))
+        result = gate.try_login(key, password)
+        if result.ok:
+            st.session_state[_EDITOR] = name.strip()
+            st.rerun()
+        st.sidebar.error(result.message)
+    return None
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading events…")
@@ -44,6 +103,11 @@ def _load_events(db: str, curated_dir: str, revision: int) -> pd.DataFrame:
     """The whole events frame, held once per store revision (treat as read-only)."""
     with open_store(Settings(db=db, curated_dir=curated_dir)) as store:
         return store.load()
+
+
+def open_store_rw():
+    """A store connection for one page run's writes (closed by the caller's `with`)."""
+    return open_store(get_settings())
 
 
 def load_events() -> pd.DataFrame:
@@ -119,9 +183,8 @@ def sidebar_filter(frame: pd.DataFrame, page: str) -> EventFilter:
     lo, hi = _date_bounds(frame)
     sb = st.sidebar
     sb.header("Filter")
-    c1, c2 = sb.columns(2)
-    d_from = c1.date_input("From", key=_KEYS["from"], min_value=date(1900, 1, 1))
-    d_to = c2.date_input("To", key=_KEYS["to"], min_value=date(1900, 1, 1))
+    d_from = sb.date_input("From", key=_KEYS["from"], min_value=date(1900, 1, 1))
+    d_to = sb.date_input("To", key=_KEYS["to"], min_value=date(1900, 1, 1))
     sides = tuple(s.name for s in SIDES)
     actor_opts = _options(frame["actor1"], (*sides, *st.session_state[_KEYS["actor"]]))
     actors = sb.multiselect("Actor (side that acted)", actor_opts, key=_KEYS["actor"])

@@ -11,7 +11,6 @@ Coordinates: data are lon/lat (x, y); folium wants [lat, lon]. The conversion ha
 from __future__ import annotations
 
 from functools import lru_cache
-from html import escape
 
 import folium
 import numpy as np
@@ -170,8 +169,8 @@ def events_geojson(frame: pd.DataFrame) -> dict:
                 "properties": {
                     "s": int(side_idx[i]),
                     "t": shapes[i],
-                    # Leaflet sets `title` as an attribute (not HTML), but escape anyway.
-                    "title": escape(str(titles.iloc[i])),
+                    # Leaflet sets `title` as a DOM property, never parsed as HTML.
+                    "title": str(titles.iloc[i]),
                     "popup": popup_html(row),
                 },
             }

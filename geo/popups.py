@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from html import escape
+from urllib.parse import quote
 
 import orjson
 import pandas as pd
@@ -27,7 +28,8 @@ def safe_link(url: object, label: object) -> str:
     text = _text(label) or _text(url)
     if not is_http_url(url):
         return text
-    href = escape(str(url).strip(), quote=True)
+    # Percent-encode what HTML sanitisers distrust inside a URL, then escape for the attribute.
+    href = escape(quote(str(url).strip(), safe=":/?#[]@!$&()*+,;=%~-._"), quote=True)
     return f'<a href="{href}" target="_blank" rel="noopener noreferrer nofollow">{text}</a>'
 
 

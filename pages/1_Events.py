@@ -18,7 +18,7 @@ st.dataframe(events_table(selected), hide_index=True, width="stretch")
 
 if len(selected):
     st.subheader("Event detail")
-    ids = selected["event_id"].astype(str).tolist()
+    ids = events_table(selected)["event_id"].tolist()  # newest first, as in the table
     chosen = st.selectbox("Event", ids, key="detail_event")
     row = selected[selected["event_id"] == chosen].iloc[0]
     st.table(event_detail_rows(row))

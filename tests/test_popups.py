@@ -24,7 +24,7 @@ def test_popup_escapes_every_data_field() -> None:
     )
     assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert 'href="https://a.org/?q=&lt;b&gt;"' in html
+    assert 'href="https://a.org/?q=%3Cb%3E"' in html
 
 
 def test_popup_shows_precision_casualties_and_sources() -> None:

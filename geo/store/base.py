@@ -141,6 +141,16 @@ class EventStore(ABC):
         """Every recorded change to an event, oldest first (see `HISTORY_COLUMNS`)."""
 
     @abstractmethod
+    def decisions(self) -> pd.DataFrame:
+        """Curators' decisions on duplicate candidates (event_a < event_b, decision, …)."""
+
+    @abstractmethod
+    def record_decision(
+        self, event_a: str, event_b: str, decision: str, *, editor: str, reason: str = ""
+    ) -> None:
+        """Remember that a candidate pair was kept apart, linked or merged (in the history)."""
+
+    @abstractmethod
     def revision(self) -> int:
         """A number that changes whenever the stored events change (for cache keys)."""
 

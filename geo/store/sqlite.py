@@ -63,6 +63,9 @@ _HISTORY_SQL = [
     "  event_id TEXT NOT NULL,\n  changed_at TEXT NOT NULL,\n  editor TEXT NOT NULL,\n"
     "  action TEXT NOT NULL,\n  changes TEXT NOT NULL,\n  reason TEXT NOT NULL\n)",
     "CREATE INDEX IF NOT EXISTS history_event ON history (event_id, id)",
+    "CREATE TABLE IF NOT EXISTS duplicate_decisions (\n  event_a TEXT NOT NULL,\n"
+    "  event_b TEXT NOT NULL,\n  decision TEXT NOT NULL,\n  editor TEXT NOT NULL,\n"
+    "  decided_at TEXT NOT NULL,\n  reason TEXT NOT NULL,\n  PRIMARY KEY (event_a, event_b)\n)",
 ]
 
 # Schema migrations: version -> statements that bring the previous version up to it.
@@ -197,6 +200,28 @@ class SQLiteStore(EventStore):
             (event_id,),
         ).fetchall()
         return history_frame(rows)
+
+    def decisions(self) -> pd.DataFrame:
+        return pd.read_sql_query(
+            "SELECT event_a, event_b, decision, editor, decided_at, reason "
+            "FROM duplicate_decisions ORDER BY decided_at",
+            self._conn,
+        )
+
+    def record_decision(
+        self, event_a: str, event_b: str, decision: str, *, editor: str, reason: str = ""
+    ) -> None:
+        a, b = sorted((event_a, event_b))
+        with self._transaction():
+            self._conn.execute(
+                "INSERT OR REPLACE INTO duplicate_decisions VALUES (?, ?, ?, ?, ?, ?)",
+                (a, b, decision, editor, _now(), reason),
+            )
+            for eid, other in ((a, b), (b, a)):
+                self._record(
+                    [Change(eid, decision, {"duplicate_of": [None, other]}, editor, reason)]
+                )
+            self._bump_revision()
 
     def revision(self) -> int:
         row = self._conn.execute("SELECT value FROM meta WHERE key = 'revision'").fetchone()

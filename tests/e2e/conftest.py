@@ -1,0 +1,298 @@
+"""End-to-end fixtures: a throw-away store, `streamlit run`, headless Chromium.
+
+Everything is session-scoped except the browser context, which is new for every test. The
+context routes every request: anything over http(s)/ws(s) to a host other than this machine is
+aborted and recorded, and the test fails on teardown if anything was recorded (a leak).
+Dialogs (`alert`, …) are dismissed and recorded; the XSS test asserts there were none.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+SERVER_TIMEOUT = 60.0
+
+# The extra curated record: untrusted text in every place a popup or detail view shows it.
+XSS_ID = "test-xss-1"
+XSS_LOCATION = "XSS Test"
+XSS_NOTES = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+XSS_RECORD_BASE = "sa-20250703-poltava-recruitment-centre.yaml"
+# Every event in the test store: the real curated records plus the XSS record.
+TOTAL_EVENTS = len(list((REPO / "data" / "events").glob("*.yaml"))) + 1
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def chromium_missing_reason() -> str | None:
+    """Why the browser tests cannot run here, or None."""
+    if Path(CHROMIUM).exists():
+        return None
+    return f"{CHROMIUM} not found (apt-get install chromium); Playwright cannot download it here"
+
+
+def is_local(url: str) -> bool:
+    """True for a request that stays on this machine (or is not a network request at all)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https", "ws", "wss"):
+        return True  # file:, data:, blob:, about:, chrome-error: …
+    return (parts.hostname or "") in LOCAL_HOSTS
+
+
+def xss_record() -> dict:
+    """A copy of a real curated record, moved and filled with markup (still valid)."""
+    base = yaml.safe_load((REPO / "data" / "events" / XSS_RECORD_BASE).read_text("utf-8"))
+    record = dict(base)
+    record.update(
+        event_id=XSS_ID,
+        event_date="2025-06-15",
+        actor1="Military Forces of Russia",
+        actor2=None,
+        target="<b>bold target</b>",
+        admin1="Kharkiv",
+        admin2=None,
+        location=XSS_LOCATION,
+        latitude=50.0,
+        longitude=36.2,
+        fatalities=0,
+        injuries=0,
+        verification="reported",
+        tags=["e2e-test"],
+        notes=XSS_NOTES,
+        sources=[
+            {
+                "publisher": "Example <i>publisher</i>",
+                "url": "https://example.org/a",
+                "published": "2025-06-15",
+                "language": "en",
+                "quote": "<svg onload=alert(3)>",
+            },
+            {
+                # Valid http(s) URL (no whitespace) that tries to break out of href="…".
+                "publisher": "Example two",
+                "url": "https://example.org/b?x=\"><script>alert(4)</script>&y='onmouseover='x",
+                "published": None,
+                "language": "en",
+                "quote": None,
+            },
+        ],
+    )
+    return record
+
+
+@dataclass
+class AtlasServer:
+    url: str
+    env: dict[str, str]
+    workdir: Path
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+            return resp.status == 200 and resp.read().strip() == b"ok"
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def atlas_env(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], Path]:
+    """Environment for the app and the CLI: a new SQLite store seeded from a temp folder."""
+    work = tmp_path_factory.mktemp("atlas")
+    curated = work / "curated"
+    curated.mkdir()
+    for path in sorted((REPO / "data" / "events").glob("*.yaml")):
+        shutil.copy2(path, curated / path.name)
+    (curated / f"{XSS_ID}.yaml").write_text(
+        yaml.safe_dump(xss_record(), sort_keys=False, allow_unicode=True, width=100), "utf-8"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STRIKE_ATLAS_")}
+    env.update(
+        STRIKE_ATLAS_DB=str(work / "store.sqlite"),
+        STRIKE_ATLAS_CURATED_DIR=str(curated),
+        STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
+    )
+    return env, work
+
+
+@pytest.fixture(scope="session")
+def server(atlas_env: tuple[dict[str, str], Path]) -> Iterator[AtlasServer]:
+    """`streamlit run app.py` on a free port; the process group is ended afterwards."""
+    env, work = atlas_env
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = work / "streamlit.log"
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        # Others edit the sources while the suite runs: no reloads half-way through a test.
+        "--server.fileWatcherType",
+        "none",
+    ]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + SERVER_TIMEOUT
+        while not _healthy(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                tail = log_path.read_text("utf-8", "replace")[-3000:]
+                why = "exited" if proc.poll() is not None else f"not healthy in {SERVER_TIMEOUT}s"
+                pytest.fail(f"streamlit {why}; log:\n{tail}", pytrace=False)
+            time.sleep(0.25)
+        yield AtlasServer(url=url, env=env, workdir=work)
+    finally:
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+    except ProcessLookupError:
+        pass
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    reason = chromium_missing_reason()
+    if reason:
+        if in_ci():
+            pytest.fail(f"CI: {reason}", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@dataclass
+class Session:
+    """One browser context and page, with what it tried to send off the machine."""
+
+    page: object
+    base: str
+    blocked: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def atlas(browser, server: AtlasServer) -> Iterator[Session]:
+    """A fresh context (no shared session state) whose page may only talk to localhost."""
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000}, accept_downloads=True, service_workers="block"
+    )
+    context.set_default_timeout(20_000)
+    session = Session(page=None, base=server.url)
+
+    def guard(route) -> None:
+        url = route.request.url
+        if is_local(url):
+            route.continue_()
+        else:
+            session.blocked.append(url)
+            route.abort("blockedbyclient")
+
+    def guard_ws(ws) -> None:  # only called for non-local sockets (see the predicate)
+        session.blocked.append(ws.url)
+        ws.close()
+
+    context.route("**/*", guard)
+    context.route_web_socket(lambda url: not is_local(url), guard_ws)
+    page = context.new_page()
+
+    def on_dialog(dialog) -> None:
+        session.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.on("pageerror", lambda exc: session.errors.append(str(exc)))
+    session.page = page
+    try:
+        yield session
+    finally:
+        context.close()
+    assert not session.blocked, f"requests left the machine: {session.blocked}"
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture(scope="session")
+def standalone_map(atlas_env: tuple[dict[str, str], Path]) -> Path:
+    """`strike-atlas map --self-contained` of the same store, for opening via file://."""
+    env, work = atlas_env
+    out = Path(tempfile.mkdtemp(dir=work)) / "m.html"
+    cli = Path(sys.executable).with_name("strike-atlas")
+    cmd = [str(cli)] if cli.exists() else [sys.executable, "-m", "geo.cli"]
+    done = subprocess.run(
+        [*cmd, "map", "--self-contained", "-o", str(out)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, f"strike-atlas map failed:\n{done.stdout}\n{done.stderr}"
+    assert out.is_file() and out.stat().st_size > 0
+    return out
