@@ -5,6 +5,8 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 import ui
+from geo.catalog import control_timeline
+from geo.control import control_layer
 from geo.mapview import base_map, events_layer, playback_map
 from geo.timeline import daily_counts, timeline_chart
 
@@ -24,13 +26,23 @@ c2.caption(
 
 # The static map keeps its key; only the events layer is swapped when the filter changes,
 # and no interaction is sent back (returned_objects=[]), so panning never reruns the script.
-layer = events_layer(selected, max_markers=settings.max_markers)
+layers = [events_layer(selected, max_markers=settings.max_markers)]
+timeline = control_timeline(settings)
+if timeline is not None and len(events):
+    day = flt.date_to or events["event_date"].max().date()
+    layers.append(control_layer(timeline.layer_at(day), day, attribution=timeline.attribution))
+    shown = timeline.snapshot_at(day)
+    c2.caption(
+        f"Control of territory at the end of the range ({day}): "
+        + (f"map of {shown}" if shown else "no control map that early")
+        + (f" · {timeline.attribution}" if timeline.attribution else "")
+    )
 st_folium(
     base_map(online_tiles=settings.online_tiles),
     key="atlas-map",
     height=560,
     use_container_width=True,
-    feature_group_to_add=layer,
+    feature_group_to_add=layers,
     layer_control=folium.LayerControl(collapsed=True),
     returned_objects=[],
 )

@@ -17,6 +17,8 @@ from streamlit.errors import StreamlitSecretNotFoundError
 
 from geo.assets import static_base_url, use_local_assets
 from geo.auth import EDITING_DISABLED, EditorGate, LoginThrottle
+from geo.catalog import prepare_events
+from geo.control import GROUND_STATUSES
 from geo.errors import AtlasError
 from geo.filters import EventFilter
 from geo.schema import VERIFICATION
@@ -37,6 +39,7 @@ _KEYS = {
     "region": "f_region",
     "verification": "f_verification",
     "q": "f_text",
+    "ground": "f_ground",
 }
 
 
@@ -99,10 +102,11 @@ def editor_login() -> str | None:
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading events…")
-def _load_events(db: str, curated_dir: str, revision: int) -> pd.DataFrame:
+def _load_events(db: str, control_dir: str, revision: int) -> pd.DataFrame:
     """The whole events frame, held once per store revision (treat as read-only)."""
-    with open_store(Settings(db=db, curated_dir=curated_dir)) as store:
-        return store.load()
+    settings = get_settings()
+    with open_store(settings) as store:
+        return prepare_events(store.load(), settings)
 
 
 def open_store_rw():
@@ -115,7 +119,7 @@ def load_events() -> pd.DataFrame:
     settings = get_settings()
     with open_store(settings) as store:
         revision = store.revision()
-    return _load_events(settings.db, settings.curated_dir, revision)
+    return _load_events(settings.db, settings.control_dir, revision)
 
 
 def setup_page(title: str, icon: str = "🗺️") -> Settings:
@@ -144,6 +148,7 @@ def _seed_widgets(flt: EventFilter, frame: pd.DataFrame) -> None:
     st.session_state[_KEYS["region"]] = list(flt.regions)
     st.session_state[_KEYS["verification"]] = list(flt.verification)
     st.session_state[_KEYS["q"]] = flt.text
+    st.session_state[_KEYS["ground"]] = list(flt.ground)
 
 
 def _date_bounds(frame: pd.DataFrame) -> tuple[date, date]:
@@ -195,6 +200,13 @@ def sidebar_filter(frame: pd.DataFrame, page: str) -> EventFilter:
     verif_opts = [*dict.fromkeys([*VERIFICATION, *st.session_state[_KEYS["verification"]]])]
     verification = sb.multiselect("Verification", verif_opts, key=_KEYS["verification"])
     text = sb.text_input("Text", key=_KEYS["q"], placeholder="notes, place, target…")
+    ground: list[str] = []
+    if "ground_status" in frame.columns:
+        ground = sb.multiselect(
+            "Ground (who held it that day)",
+            [*dict.fromkeys([*GROUND_STATUSES, *st.session_state[_KEYS["ground"]]])],
+            key=_KEYS["ground"],
+        )
 
     # A bound equal to the data's own edge is no filter: keep links short and robust.
     try:
@@ -206,6 +218,7 @@ def sidebar_filter(frame: pd.DataFrame, page: str) -> EventFilter:
             regions=regions,
             verification=verification,
             text=text,
+            ground=ground,
         )
     except AtlasError as exc:
         sb.error(str(exc))

@@ -12,6 +12,7 @@ import pandas as pd
 
 from geo import __version__
 from geo.auth import hash_password
+from geo.catalog import prepare_events
 from geo.errors import AtlasError, ConfigError, ValidationError
 from geo.exporters import FORMATS, export
 from geo.filters import EventFilter
@@ -33,6 +34,12 @@ def _add_filter_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--bbox", metavar="W,S,E,N", help="bounding box in degrees")
     g.add_argument("--text", help="free text in notes, place, actors, target")
     g.add_argument("--verification", action="append", help="reported/corroborated/…")
+    g.add_argument(
+        "--ground",
+        action="append",
+        help="who held the ground that day: occupied, contested, 'held by Ukraine', … "
+        "(needs STRIKE_ATLAS_CONTROL_DIR)",
+    )
 
 
 def filter_from_args(args: argparse.Namespace) -> EventFilter:
@@ -47,7 +54,15 @@ def filter_from_args(args: argparse.Namespace) -> EventFilter:
         bbox=args.bbox,
         text=args.text,
         verification=args.verification,
+        ground=args.ground,
     )
+
+
+def _query(settings: Settings, flt: EventFilter) -> pd.DataFrame:
+    """Matching events, with the derived columns (ground status) the filter may use."""
+    with open_store(settings) as store:
+        frame = store.load()
+    return flt.apply(prepare_events(frame, settings))
 
 
 def _cmd_init(args: argparse.Namespace, settings: Settings) -> int:
@@ -58,8 +73,7 @@ def _cmd_init(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     flt = filter_from_args(args)
-    with open_store(settings) as store:
-        frame = store.query(flt)
+    frame = _query(settings, flt)
     if args.count:
         print(len(frame))
         return 0
@@ -76,8 +90,7 @@ def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     flt = filter_from_args(args)
-    with open_store(settings) as store:
-        frame = store.query(flt)
+    frame = _query(settings, flt)
     export(frame, args.format, args.output)
     if args.output != "-":
         print(f"wrote {len(frame):,} event(s) to {args.output} ({args.format})", file=sys.stderr)
@@ -130,8 +143,7 @@ def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
     from geo.standalone import write_standalone
 
     flt = filter_from_args(args)
-    with open_store(settings) as store:
-        frame = store.query(flt)
+    frame = _query(settings, flt)
     write_standalone(
         frame, args.output, self_contained=args.self_contained, max_markers=settings.max_markers
     )

@@ -63,6 +63,7 @@ EXTRA_CSV_COLUMNS = (
     "updated_at",
 )
 _CHUNK = 20_000
+DERIVED_COLUMNS = ("ground_status",)  # computed from settings; exported when present
 
 
 class ExportError(AtlasError):
@@ -118,8 +119,11 @@ def _feature_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
                 cols[name] = col.to_numpy(dtype=float).tolist()
             else:
                 cols[name] = _text_or_none(col)
+        derived = [c for c in DERIVED_COLUMNS if c in part.columns]
+        for name in derived:
+            cols[name] = _text_or_none(part[name].astype("string"))
         lon, lat = cols["longitude"], cols["latitude"]
-        names = list(COLUMNS)
+        names = [*COLUMNS, *derived]
         features = [
             {
                 "type": "Feature",
@@ -154,7 +158,7 @@ def acled_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     codes = frame["country"].astype(str)
     names = {c: country_name(c) for c in pd.unique(codes)}
     updated = frame["updated_at"]
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "event_id_cnty": frame["event_id"],
             "event_date": frame["event_date"].dt.strftime("%Y-%m-%d"),
@@ -187,6 +191,10 @@ def acled_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
         },
         columns=[*ACLED_CSV_COLUMNS, *EXTRA_CSV_COLUMNS],
     )
+    for name in DERIVED_COLUMNS:
+        if name in frame.columns:
+            table[name] = frame[name].astype("string").to_numpy()
+    return table
 
 
 def write_csv(frame: pd.DataFrame, out: BinaryIO) -> None:

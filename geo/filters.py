@@ -109,6 +109,7 @@ class EventFilter:
     bbox: Bounds | None = None
     text: str = ""
     verification: tuple[str, ...] = ()
+    ground: tuple[str, ...] = ()  # who held the ground (needs control layers)
 
     def __post_init__(self) -> None:
         if self.date_from and self.date_to and self.date_from > self.date_to:
@@ -130,6 +131,7 @@ class EventFilter:
         bbox: str | Bounds | None = None,
         text: str | None = None,
         verification: str | Iterable[str] | None = None,
+        ground: str | Iterable[str] | None = None,
     ) -> EventFilter:
         """Build from loosely typed input (flags, widgets), checking every value."""
         return cls(
@@ -142,10 +144,22 @@ class EventFilter:
             bbox=parse_bbox(bbox),
             text=(text or "").strip(),
             verification=tuple(v.lower() for v in _tuple(verification)),
+            ground=_tuple(ground),
         )
 
     # URL query keys, shared by the dashboard's shareable links.
-    QUERY_KEYS = ("from", "to", "actor", "type", "region", "country", "bbox", "q", "verification")
+    QUERY_KEYS = (
+        "from",
+        "to",
+        "actor",
+        "type",
+        "region",
+        "country",
+        "bbox",
+        "q",
+        "verification",
+        "ground",
+    )
 
     @classmethod
     def from_query(cls, query: Mapping[str, str | list[str]]) -> EventFilter:
@@ -171,6 +185,7 @@ class EventFilter:
             bbox=one("bbox"),
             text=one("q"),
             verification=many("verification"),
+            ground=many("ground"),
         )
 
     def to_query(self) -> dict[str, str | list[str]]:
@@ -186,6 +201,7 @@ class EventFilter:
             ("region", self.regions),
             ("country", self.countries),
             ("verification", self.verification),
+            ("ground", self.ground),
         ):
             if values:
                 q[key] = list(values)
@@ -237,6 +253,14 @@ class EventFilter:
         if self.verification:
             wanted = set(self.verification)
             keep &= _categorical_match(frame["verification"], lambda v: v in wanted)
+        if self.ground:
+            if "ground_status" not in frame.columns:
+                raise FilterError(
+                    "ground=…: no control-of-territory layers are loaded; set "
+                    "STRIKE_ATLAS_CONTROL_DIR (see docs/control-layers.md)"
+                )
+            wanted = {g.lower() for g in self.ground}
+            keep &= _categorical_match(frame["ground_status"], lambda v: v.lower() in wanted)
         if self.text:
             hit = np.zeros(n, dtype=bool)
             idx = np.flatnonzero(keep)  # only search rows still in play
@@ -268,6 +292,7 @@ class EventFilter:
             ("region", self.regions),
             ("country", self.countries),
             ("verification", self.verification),
+            ("ground", self.ground),
         ):
             if values:
                 parts.append(f"{label}: {', '.join(values)}")

@@ -41,6 +41,7 @@ ACLED_IGNORED = {
     "admin3",
     "source_scale",
     "civilian_targeting",
+    "ground_status",  # derived by Strike Atlas from control layers, recomputed on load
 }
 
 
@@ -160,8 +161,9 @@ def read_geojson(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
     if errors:
         raise ValidationError(errors)
     raw = pd.DataFrame(rows)
-    ignored = [c for c in raw.columns if c not in COLUMNS]
-    frame = validate_frame(raw.drop(columns=ignored), source=name, first_row=1)
+    ignored = [c for c in raw.columns if c not in COLUMNS and c not in ACLED_IGNORED]
+    raw = raw[[c for c in raw.columns if c in COLUMNS]]
+    frame = validate_frame(raw, source=name, first_row=1)
     return frame, ignored
 
 

@@ -101,6 +101,9 @@ def popup_html(row: Mapping) -> str:
         f"<b>Casualties:</b> {_count(row['fatalities'])} killed, {_count(row['injuries'])} injured"
     )
     lines.append(f"<b>Verification:</b> {_text(row['verification'])}")
+    ground = row.get("ground_status")
+    if ground is not None and not pd.isna(ground):
+        lines.append(f"<b>Ground that day:</b> {_text(ground)}")
     if not pd.isna(row["notes"]):
         lines.append(f"<div class='sa-notes'>{_text(row['notes'])}</div>")
     body = "<br>".join(lines)

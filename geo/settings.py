@@ -84,6 +84,13 @@ class Settings:
             "docs/control-layers.md). Empty: no control layer."
         },
     )
+    control_default_category: str = field(
+        default="",
+        metadata={
+            "help": "Category given to control polygons that have none (e.g. `occupied` for "
+            "single-polygon daily files). Empty: such polygons are an error."
+        },
+    )
     nominatim: bool = field(
         default=False,
         metadata={

@@ -32,6 +32,8 @@ def events_table(frame: pd.DataFrame) -> pd.DataFrame:
             "sources": [len(sources_list(s)) for s in frame["sources"]],
         }
     )
+    if "ground_status" in frame.columns:
+        out.insert(8, "ground", frame["ground_status"].astype("string").to_numpy())
     return out.sort_values(["date", "event_id"], ascending=[False, True], ignore_index=True)
 
 
