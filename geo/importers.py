@@ -17,7 +17,7 @@ from geo.errors import ImportFormatError, RowError, ValidationError
 from geo.mapping import ColumnMapping, apply_mapping, suggest_mapping
 from geo.placement import fill_places
 from geo.schema import COLUMNS
-from geo.store.base import EventStore
+from geo.store.base import EventStore, Progress
 from geo.validation import validate_frame
 
 # ACLED (and our CSV export) column -> event field.
@@ -213,6 +213,7 @@ def import_events(
     replace: bool = False,
     mapping: ColumnMapping | None = None,
     editor: str = "import",
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Validate a whole file, then write it in one transaction (or nothing, on any error)."""
     fmt = fmt or detect_format(path)
@@ -238,6 +239,10 @@ def import_events(
             )
     if not dry_run:
         report.written = store.write(
-            frame, replace=replace, editor=editor, reason=f"import of {Path(path).name}"
+            frame,
+            replace=replace,
+            editor=editor,
+            reason=f"import of {Path(path).name}",
+            progress=progress,
         )
     return report

@@ -23,3 +23,7 @@ if len(selected):
     row = selected[selected["event_id"] == chosen].iloc[0]
     st.table(event_detail_rows(row))
     st.html(popup_html(row))  # escaped in geo.popups; st.html sanitises again
+    st.subheader("History")
+    with ui.open_store_rw() as store:
+        history = store.history(chosen)
+    st.dataframe(history, hide_index=True, width="stretch")

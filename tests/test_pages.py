@@ -105,12 +105,14 @@ def test_pages_run_and_follow_the_filter(app: AppTest, page: str) -> None:
 
 def test_events_page_detail_escapes(app: AppTest) -> None:
     app.switch_page("pages/1_Events.py").run()
-    [table] = app.dataframe
+    table, history = app.dataframe
     assert len(table.value) == 9
     app.selectbox(key="detail_event").set_value("sa-20250702-korenevo-gudkov").run()
     fields = dict(zip(app.table[0].value["field"], app.table[0].value["value"], strict=True))
     assert fields["location"] == "Korenevo"
     assert "day precision" in fields["event_date"]
+    history = app.dataframe[1].value
+    assert list(history["action"]) == ["import"] and history["editor"].iloc[0] == "seed"
 
 
 def test_regions_page_counts(app: AppTest) -> None:

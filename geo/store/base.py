@@ -9,6 +9,7 @@ event, so two curators editing the same event cannot silently overwrite each oth
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
@@ -18,6 +19,7 @@ from geo.errors import AtlasError
 from geo.filters import EventFilter
 from geo.schema import COLUMNS
 
+Progress = Callable[[int, int], None]
 HISTORY_COLUMNS = ("changed_at", "editor", "action", "field", "old", "new", "reason")
 
 
@@ -98,9 +100,17 @@ class EventStore(ABC):
 
     @abstractmethod
     def write(
-        self, frame: pd.DataFrame, *, replace: bool = False, editor: str = "", reason: str = ""
+        self,
+        frame: pd.DataFrame,
+        *,
+        replace: bool = False,
+        editor: str = "",
+        reason: str = "",
+        progress: Progress | None = None,
     ) -> int:
         """Insert validated events in one transaction; return how many were written.
+
+        `progress(done, total)` is called as chunks are written (still one transaction).
 
         With `replace=False` an id that is already stored aborts the whole write;
         with `replace=True` stored events with the same id are overwritten.

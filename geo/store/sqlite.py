@@ -21,6 +21,7 @@ from geo.store.base import (
     ConflictError,
     EventStore,
     NotFoundError,
+    Progress,
     diff_rows,
     history_frame,
 )
@@ -36,6 +37,7 @@ _SQL_TYPES = {
     "datetime": "TEXT",
 }
 _COLS = ", ".join(COLUMNS)
+_WRITE_CHUNK = 20_000
 _LIVE = "deleted_at IS NULL"
 
 
@@ -229,7 +231,13 @@ class SQLiteStore(EventStore):
 
     # -- writing ----------------------------------------------------------------------------
     def write(
-        self, frame: pd.DataFrame, *, replace: bool = False, editor: str = "", reason: str = ""
+        self,
+        frame: pd.DataFrame,
+        *,
+        replace: bool = False,
+        editor: str = "",
+        reason: str = "",
+        progress: Progress | None = None,
     ) -> int:
         if frame.empty:
             return 0
