@@ -21,6 +21,7 @@ from geo.catalog import prepare_events
 from geo.control import GROUND_STATUSES
 from geo.errors import AtlasError
 from geo.filters import EventFilter
+from geo.gazetteer import ChainedGeocoder, GazetteerGeocoder, make_nominatim
 from geo.schema import VERIFICATION
 from geo.settings import Settings
 from geo.store import open_store
@@ -64,6 +65,15 @@ def _throttle() -> LoginThrottle:
 
 def editor_gate() -> EditorGate:
     return EditorGate(get_settings().editor_password_hash or None, _throttle())
+
+
+@st.cache_resource
+def geocoder() -> ChainedGeocoder:
+    """Gazetteer first; Nominatim only if switched on, and only when a user asks (one per
+    process, so its once-a-second throttle and cache are shared)."""
+    settings = get_settings()
+    online = make_nominatim(settings.nominatim_user_agent) if settings.nominatim else None
+    return ChainedGeocoder(GazetteerGeocoder(), online)
 
 
 def current_editor() -> str | None:

@@ -152,6 +152,40 @@ def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_geocode(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.gazetteer import (
+        ATTRIBUTION,
+        NOMINATIM_ATTRIBUTION,
+        ChainedGeocoder,
+        GazetteerGeocoder,
+        candidates_table,
+        make_nominatim,
+    )
+
+    codes = [c.upper() for c in args.country] if args.country else None
+    online = None
+    if args.online:
+        online = make_nominatim(settings.nominatim_user_agent)
+    geocoder = ChainedGeocoder(GazetteerGeocoder(), online)
+    found = geocoder.geocode(
+        args.name,
+        exactly_one=False,
+        limit=args.limit,
+        country_codes=codes,
+        allow_online=args.online,
+    )
+    if not found:
+        hint = "" if args.online else " (try --online to ask Nominatim)"
+        print(f"no place matches {args.name!r}{hint}", file=sys.stderr)
+        return 1
+    table = candidates_table(found)
+    with pd.option_context("display.width", 200, "display.max_columns", None):
+        print(table.to_string(index=False))
+    sources = set(table["source"]) if "source" in table else {"gazetteer"}
+    print(NOMINATIM_ATTRIBUTION if sources - {"gazetteer"} else ATTRIBUTION, file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     epilog = "settings (environment):\n" + "\n".join(
@@ -199,6 +233,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--editor", default="import", help="name recorded in the history")
     p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("geocode", help="find a place in the offline gazetteer")
+    p.add_argument("name", help="any spelling, Latin or Cyrillic; 'Korenevo, Kursk' narrows")
+    p.add_argument("--country", action="append", help="ISO code such as UA (repeatable)")
+    p.add_argument("--limit", type=int, default=5)
+    p.add_argument(
+        "--online", action="store_true", help="ask Nominatim if the gazetteer finds nothing"
+    )
+    p.set_defaults(func=_cmd_geocode)
 
     p = sub.add_parser("hash-password", help="make STRIKE_ATLAS_EDITOR_PASSWORD_HASH")
     p.set_defaults(func=_cmd_hash_password)

@@ -13,6 +13,7 @@ from datetime import date
 
 import orjson
 import pandas as pd
+from geopy.location import Location
 
 from geo.errors import ValidationError
 from geo.placement import PlacementWarning, placement_warnings
@@ -48,6 +49,20 @@ def suggest_event_id(day: date | None, location: str | None, taken: set[str]) ->
     while candidate in taken:
         candidate, n = f"{stem}-{n}", n + 1
     return candidate
+
+
+def place_fields(location: Location) -> dict[str, object]:
+    """Form values for a geocoded place: point, names and the precision to record."""
+    raw = location.raw or {}
+    return {
+        "latitude": round(float(location.latitude), 5),
+        "longitude": round(float(location.longitude), 5),
+        "location": raw.get("name") or location.address,
+        "admin1": raw.get("admin1") or "",
+        "admin2": raw.get("admin2") or "",
+        "country": raw.get("country_code") or "",
+        "geo_precision": int(raw.get("geo_precision") or 1),
+    }
 
 
 def empty_form() -> dict[str, object]:

@@ -118,3 +118,14 @@ def events() -> pd.DataFrame:
 def settings(tmp_path: Path) -> Settings:
     """Settings with a fresh SQLite store seeded from the real curated records."""
     return Settings(db=str(tmp_path / "store.sqlite"), curated_dir=str(PROJECT / "data" / "events"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_streamlit_caches():
+    """AppTests share the process's st.cache_resource: start each test with none cached
+    (settings, events frame, login throttle), so one test's store never leaks into another."""
+    import streamlit as st
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield

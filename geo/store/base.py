@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import orjson
@@ -163,6 +164,10 @@ class EventStore(ABC):
     @abstractmethod
     def revision(self) -> int:
         """A number that changes whenever the stored events change (for cache keys)."""
+
+    @abstractmethod
+    def atomic(self) -> AbstractContextManager:
+        """A transaction grouping several writes: all land, or none."""
 
     @abstractmethod
     def close(self) -> None:

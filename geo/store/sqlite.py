@@ -105,6 +105,7 @@ class SQLiteStore(EventStore):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.url = str(self.path)
+        self._depth = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -138,7 +139,10 @@ class SQLiteStore(EventStore):
         )
 
     def _transaction(self) -> _Txn:
-        return _Txn(self._conn)
+        return _Txn(self)
+
+    def atomic(self) -> _Txn:
+        return _Txn(self)
 
     def _bump_revision(self) -> None:
         self._conn.execute(
@@ -370,17 +374,26 @@ class SQLiteStore(EventStore):
 
 
 class _Txn:
-    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
+    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception.
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    Re-entrant: inside an outer transaction (`atomic`) an inner one only joins it, so several
+    writes (a merge: save, delete, decision) land together or not at all.
+    """
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self.store = store
 
     def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
+        if self.store._depth == 0:
+            self.store._conn.execute("BEGIN IMMEDIATE")
+        self.store._depth += 1
+        return self.store._conn
 
     def __exit__(self, exc_type: object, *_: object) -> None:
+        self.store._depth -= 1
+        if self.store._depth:
+            return
         if exc_type is None:
-            self.conn.execute("COMMIT")
+            self.store._conn.execute("COMMIT")
         else:
-            self.conn.execute("ROLLBACK")
+            self.store._conn.execute("ROLLBACK")
