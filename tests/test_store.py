@@ -217,3 +217,40 @@ def test_import_killed_midway_leaves_store_whole(tmp_path: Path, events: pd.Data
     with SQLiteStore(db) as store:
         assert store.count() == len(events)
         assert sorted(store.load()["event_id"]) == sorted(events["event_id"])
+
+
+def test_snapshot_cache_matches_a_full_read(tmp_path: Path, events: pd.DataFrame) -> None:
+    """Loads patched from the Parquet snapshot equal a fresh read after every kind of write."""
+
+    def fresh(path: Path) -> pd.DataFrame:
+        store = SQLiteStore(path)
+        store._snapshots.folder = tmp_path / "elsewhere-empty"  # bypass the cache
+        return store.load()
+
+    def same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+        pd.testing.assert_frame_equal(
+            a.sort_values("event_id").reset_index(drop=True),
+            b.sort_values("event_id").reset_index(drop=True),
+            check_categorical=False,
+        )
+
+    path = tmp_path / "s.sqlite"
+    with SQLiteStore(path) as store:
+        store.write(events.iloc[:2])
+        same(store.load(), fresh(path))
+        assert list((tmp_path / "s.sqlite.cache").glob("events-r1.parquet"))
+        store.write(events.iloc[2:])  # insert
+        same(store.load(), fresh(path))
+        row, version = store.get("t-1")
+        store.save(edited(row, notes="changed"), expected_version=version, editor="a", reason="")
+        store.delete("t-2", expected_version=1, editor="a", reason="")
+        loaded = store.load()
+        same(loaded, fresh(path))
+        assert "t-2" not in set(loaded["event_id"])
+        assert loaded.set_index("event_id").loc["t-1", "notes"] == "changed"
+        store.restore("t-2", editor="a", reason="")
+        store.write(
+            edited(events.iloc[3], fatalities=9).to_frame().T.pipe(validate_frame), replace=True
+        )
+        same(store.load(), fresh(path))
+        assert len(list((tmp_path / "s.sqlite.cache").glob("*.parquet"))) == 1  # old ones pruned

@@ -25,8 +25,9 @@ from geo.store.base import (
     diff_rows,
     history_frame,
 )
+from geo.store.snapshot import SnapshotCache
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SQL_TYPES = {
     "str": "TEXT",
@@ -50,7 +51,9 @@ def _create_sql() -> list[str]:
     )
     return [
         f"CREATE TABLE IF NOT EXISTS events (\n  {cols},\n"
-        "  version INTEGER NOT NULL DEFAULT 1,\n  deleted_at TEXT\n)",
+        "  version INTEGER NOT NULL DEFAULT 1,\n  deleted_at TEXT,\n"
+        "  changed_rev INTEGER NOT NULL DEFAULT 0\n)",
+        "CREATE INDEX IF NOT EXISTS events_changed ON events (changed_rev)",
         "CREATE INDEX IF NOT EXISTS events_date ON events (event_date)",
         "CREATE INDEX IF NOT EXISTS events_lonlat ON events (longitude, latitude)",
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -76,6 +79,12 @@ _MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE events ADD COLUMN version INTEGER NOT NULL DEFAULT 1",
         "ALTER TABLE events ADD COLUMN deleted_at TEXT",
         *_HISTORY_SQL,
+    ],
+    # The store revision at which each row last changed: lets `load` patch its cached
+    # snapshot with only what changed instead of reading a million rows again.
+    3: [
+        "ALTER TABLE events ADD COLUMN changed_rev INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX IF NOT EXISTS events_changed ON events (changed_rev)",
     ],
 }
 
@@ -106,6 +115,7 @@ class SQLiteStore(EventStore):
         self.path = Path(path)
         self.url = str(self.path)
         self._depth = 0
+        self._snapshots = SnapshotCache(self.path.with_name(self.path.name + ".cache"))
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -144,6 +154,10 @@ class SQLiteStore(EventStore):
     def atomic(self) -> _Txn:
         return _Txn(self)
 
+    def _next_revision(self) -> int:
+        """The revision this transaction commits (call inside it, before changing rows)."""
+        return self.revision() + 1
+
     def _bump_revision(self) -> None:
         self._conn.execute(
             "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revision'"
@@ -164,16 +178,36 @@ class SQLiteStore(EventStore):
     def count(self) -> int:
         return int(self._conn.execute(f"SELECT count(*) FROM events WHERE {_LIVE}").fetchone()[0])
 
-    def _frame(self, where: str, params: tuple = ()) -> pd.DataFrame:
+    def _frame(self, where: str, params: tuple = (), extra: str = "") -> pd.DataFrame:
         frame = pd.read_sql_query(
-            f"SELECT {_COLS} FROM events WHERE {where} ORDER BY event_date, event_id",
-            self._conn,
-            params=params,
+            f"SELECT {_COLS}{extra} FROM events WHERE {where}", self._conn, params=params
         )
-        return normalize_dtypes(frame)
+        out = normalize_dtypes(frame)
+        if extra:
+            out["deleted_at"] = frame["deleted_at"].to_numpy()
+        return out
 
     def load(self) -> pd.DataFrame:
-        return self._frame(_LIVE)
+        """Live events, from the snapshot cache patched with what changed since it was made.
+
+        Reading a million rows through sqlite3 takes ~13 s; the Parquet snapshot ~1 s. The read
+        runs in one transaction, so the revision and the rows it names always agree.
+        """
+        with self._transaction():
+            rev = self.revision()
+            cached = self._snapshots.latest()
+            if cached is not None and cached[0] == rev:
+                return cached[1]
+            if cached is None or cached[0] > rev:
+                frame = self._frame(_LIVE)
+            else:
+                changed = self._frame("changed_rev > ?", (cached[0],), ", deleted_at")
+                keep = ~cached[1]["event_id"].isin(changed["event_id"])
+                live = changed[changed.pop("deleted_at").isna().to_numpy()]
+                frame = pd.concat([cached[1][keep.to_numpy()], live], ignore_index=True)
+                frame = normalize_dtypes(frame) if len(live) else frame.reset_index(drop=True)
+        self._snapshots.save(rev, frame)
+        return frame
 
     def deleted(self) -> pd.DataFrame:
         return self._frame("deleted_at IS NOT NULL")
@@ -247,15 +281,16 @@ class SQLiteStore(EventStore):
             return 0
         rows = to_rows(frame)
         ids = frame["event_id"].astype(str).tolist()
-        marks = ", ".join("?" * len(COLUMNS))
+        marks = ", ".join("?" * (len(COLUMNS) + 1))
         if replace:
             updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "event_id")
             sql = (
-                f"INSERT INTO events ({_COLS}) VALUES ({marks}) ON CONFLICT (event_id) DO UPDATE "
-                f"SET {updates}, version = events.version + 1, deleted_at = NULL"
+                f"INSERT INTO events ({_COLS}, changed_rev) VALUES ({marks}) "
+                f"ON CONFLICT (event_id) DO UPDATE SET {updates}, version = events.version + 1, "
+                "deleted_at = NULL, changed_rev = excluded.changed_rev"
             )
         else:
-            sql = f"INSERT INTO events ({_COLS}) VALUES ({marks})"
+            sql = f"INSERT INTO events ({_COLS}, changed_rev) VALUES ({marks})"
         try:
             with self._transaction():
                 if not replace:
@@ -273,12 +308,37 @@ class SQLiteStore(EventStore):
                                 if eid in clash
                             ]
                         )
-                self._conn.executemany(sql, rows)
-                self._record([Change(eid, "import", {}, editor or "import", reason) for eid in ids])
+                rev = self._next_revision()
+                was_empty = not self._conn.execute("SELECT 1 FROM events LIMIT 1").fetchone()
+                for start in range(0, len(rows), _WRITE_CHUNK):
+                    chunk = slice(start, start + _WRITE_CHUNK)
+                    self._conn.executemany(sql, [(*r, rev) for r in rows[chunk]])
+                    self._record(
+                        [
+                            Change(eid, "import", {}, editor or "import", reason)
+                            for eid in ids[chunk]
+                        ]
+                    )
+                    if progress:
+                        progress(min(start + _WRITE_CHUNK, len(rows)), len(rows))
                 self._bump_revision()
         except sqlite3.Error as exc:
             raise StoreError(f"writing to {self.path} failed, nothing was changed: {exc}") from exc
+        if self._depth == 0:  # committed: carry the snapshot forward without re-reading
+            self._extend_snapshot(rev, frame, was_empty)
         return len(rows)
+
+    def _extend_snapshot(self, rev: int, frame: pd.DataFrame, was_empty: bool) -> None:
+        """Snapshot for `rev` = the previous one plus the rows just written (best effort)."""
+        if was_empty:
+            self._snapshots.save(rev, frame.reset_index(drop=True))
+            return
+        cached = self._snapshots.latest()
+        if cached is None or cached[0] != rev - 1:
+            return  # the next load patches or rebuilds it
+        old = cached[1]
+        kept = old[~old["event_id"].isin(frame["event_id"]).to_numpy()]
+        self._snapshots.save(rev, normalize_dtypes(pd.concat([kept, frame], ignore_index=True)))
 
     def _version(self, event_id: str) -> tuple[int, bool] | None:
         row = self._conn.execute(
@@ -305,8 +365,9 @@ class SQLiteStore(EventStore):
                             f"event_id {event_id!r} is already taken: choose another id"
                         )
                     self._conn.execute(
-                        f"INSERT INTO events ({_COLS}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                        row,
+                        f"INSERT INTO events ({_COLS}, changed_rev) "
+                        f"VALUES ({', '.join('?' * (len(COLUMNS) + 1))})",
+                        (*row, self._next_revision()),
                     )
                     self._record(
                         [Change(event_id, "create", diff_rows(None, event), editor, reason)]
@@ -326,9 +387,9 @@ class SQLiteStore(EventStore):
                 sets = ", ".join(f"{c} = ?" for c in COLUMNS if c != "event_id")
                 values = [v for c, v in zip(COLUMNS, row, strict=True) if c != "event_id"]
                 cur = self._conn.execute(
-                    f"UPDATE events SET {sets}, version = version + 1 "
+                    f"UPDATE events SET {sets}, version = version + 1, changed_rev = ? "
                     "WHERE event_id = ? AND version = ?",
-                    (*values, event_id, expected_version),
+                    (*values, self._next_revision(), event_id, expected_version),
                 )
                 if cur.rowcount != 1:  # pragma: no cover - guarded by the check above
                     raise ConflictError(f"event {event_id!r} changed while saving; reload it")
@@ -355,8 +416,9 @@ class SQLiteStore(EventStore):
                 state = "deleted" if deleted else "not deleted"
                 raise ConflictError(f"event {event_id!r} is already {state}")
             self._conn.execute(
-                "UPDATE events SET deleted_at = ?, version = version + 1 WHERE event_id = ?",
-                (_now() if deleted else None, event_id),
+                "UPDATE events SET deleted_at = ?, version = version + 1, changed_rev = ? "
+                "WHERE event_id = ?",
+                (_now() if deleted else None, self._next_revision(), event_id),
             )
             action = "delete" if deleted else "restore"
             self._record([Change(event_id, action, {}, editor, reason)])

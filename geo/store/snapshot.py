@@ -1,0 +1,81 @@
+"""A Parquet snapshot of the live events, keyed by store revision, beside the database file.
+
+Only a cache: deleting the folder loses nothing (the next load rebuilds it). Snapshots are
+written to a temporary file and renamed, so a reader never sees half of one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from geo.schema import empty_frame, normalize_dtypes
+
+_NAME = re.compile(r"^events-r(\d+)\.parquet$")
+
+
+class SnapshotCache:
+    """The newest snapshot in `folder` (created on first save; unwritable → no caching)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._dtypes = empty_frame().dtypes
+
+    def _files(self) -> list[tuple[int, Path]]:
+        if not self.folder.is_dir():
+            return []
+        found = []
+        for path in self.folder.iterdir():
+            m = _NAME.match(path.name)
+            if m:
+                found.append((int(m.group(1)), path))
+        return sorted(found)
+
+    def latest(self) -> tuple[int, pd.DataFrame] | None:
+        """(revision, frame) of the newest readable snapshot, or None."""
+        for rev, path in reversed(self._files()):
+            try:
+                frame = pd.read_parquet(path)
+            except (OSError, ValueError):
+                continue  # unreadable (half-deleted, other version): ignore, rebuild
+            if not self._typed(frame):
+                frame = normalize_dtypes(frame)
+            return rev, frame
+        return None
+
+    def _typed(self, frame: pd.DataFrame) -> bool:
+        """Already the canonical dtypes (categories differ by content, not by kind)?"""
+        if list(frame.columns) != list(self._dtypes.index):
+            return False
+        for name, want in self._dtypes.items():
+            got = frame[name].dtype
+            if isinstance(want, pd.CategoricalDtype):
+                if not isinstance(got, pd.CategoricalDtype):
+                    return False
+            elif got != want:
+                return False
+        return True
+
+    def save(self, revision: int, frame: pd.DataFrame) -> None:
+        """Write the snapshot for `revision` and drop older ones (best effort)."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            target = self.folder / f"events-r{revision}.parquet"
+            if target.exists():
+                return
+            fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".part")
+            os.close(fd)
+            try:
+                frame.to_parquet(tmp, index=False)
+                os.replace(tmp, target)
+            finally:
+                Path(tmp).unlink(missing_ok=True)
+            for rev, path in self._files():
+                if rev < revision:
+                    path.unlink(missing_ok=True)
+        except OSError:
+            return  # a read-only folder just means no cache
