@@ -7,7 +7,14 @@ from streamlit_folium import st_folium
 import ui
 from geo.catalog import control_timeline
 from geo.control import control_layer
-from geo.mapview import base_map, events_layer, playback_map
+from geo.mapview import (
+    base_map,
+    cell_bounds,
+    events_layer,
+    grid_cell_size,
+    playback_map,
+    view_for,
+)
 from geo.timeline import daily_counts, timeline_chart
 
 settings = ui.setup_page("Map")
@@ -24,8 +31,10 @@ c2.caption(
     "with their precision, and every source."
 )
 
-# The static map keeps its key; only the events layer is swapped when the filter changes,
-# and no interaction is sent back (returned_objects=[]), so panning never reruns the script.
+# The static map keeps its key; only the events layer is swapped when the filter changes.
+# Panning never reruns the script: with markers nothing is sent back; with grid counts only a
+# click is, and a click on a cell narrows the filter to that cell (drill-down).
+aggregated = len(selected) > settings.max_markers
 layers = [events_layer(selected, max_markers=settings.max_markers)]
 timeline = control_timeline(settings)
 if timeline is not None and len(events):
@@ -37,20 +46,28 @@ if timeline is not None and len(events):
         + (f"map of {shown}" if shown else "no control map that early")
         + (f" · {timeline.attribution}" if timeline.attribution else "")
     )
-st_folium(
+center, zoom = view_for(flt.bbox) if flt.bbox else (None, None)
+clicked = st_folium(
     base_map(online_tiles=settings.online_tiles),
     key="atlas-map",
     height=560,
     use_container_width=True,
     feature_group_to_add=layers,
     layer_control=folium.LayerControl(collapsed=True),
-    returned_objects=[],
+    center=center,
+    zoom=zoom,
+    returned_objects=["last_object_clicked"] if aggregated else [],
 )
-if len(selected) > settings.max_markers:
+if aggregated:
     st.info(
-        f"{len(selected):,} events match: the map shows counts on a grid. Narrow the filter "
-        f"to {settings.max_markers:,} or fewer to see individual events."
+        f"{len(selected):,} events match: the map shows counts on a grid. Click a circle to "
+        f"show that area, or narrow the filter to {settings.max_markers:,} or fewer events "
+        "to see them one by one."
     )
+    hit = (clicked or {}).get("last_object_clicked")
+    if hit and hit != st.session_state.get("_sa_last_cell"):
+        st.session_state["_sa_last_cell"] = hit
+        ui.set_area(cell_bounds(hit["lng"], hit["lat"], grid_cell_size(selected)))
 
 st.subheader("Timeline")
 counts = daily_counts(selected)

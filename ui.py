@@ -31,6 +31,8 @@ _FILTER = "_sa_filter"  # session key: the active EventFilter
 _QUERY = "_sa_query"  # session key: the URL query we last wrote
 _PAGE = "_sa_page"  # session key: the page that last drew the sidebar
 _EDITOR = "_sa_editor"  # session key: the logged-in editor's name
+_AREA = "_sa_area"  # session key: the bbox of the filter (URL or map drill-down)
+_COUNTRIES = "_sa_countries"  # session key: the countries of the filter (URL)
 _SESSION_KEY = "_sa_session"  # session key: throttle key of this browser session
 _KEYS = {
     "from": "f_from",
@@ -150,6 +152,8 @@ def _normalise(q: dict) -> dict[str, list[str]]:
 
 
 def _seed_widgets(flt: EventFilter, frame: pd.DataFrame) -> None:
+    st.session_state[_AREA] = flt.bbox  # not widgets: from the URL or a click on the map
+    st.session_state[_COUNTRIES] = list(flt.countries)
     lo, hi = _date_bounds(frame)
     st.session_state[_KEYS["from"]] = flt.date_from or lo
     st.session_state[_KEYS["to"]] = flt.date_to or hi
@@ -218,6 +222,11 @@ def sidebar_filter(frame: pd.DataFrame, page: str) -> EventFilter:
             key=_KEYS["ground"],
         )
 
+    area = st.session_state.get(_AREA)
+    if area:
+        sb.caption("Area: " + ", ".join(f"{v:.2f}" for v in area) + " (W, S, E, N)")
+        if sb.button("Clear area"):
+            st.session_state[_AREA] = area = None
     # A bound equal to the data's own edge is no filter: keep links short and robust.
     try:
         flt = EventFilter.build(
@@ -229,6 +238,8 @@ def sidebar_filter(frame: pd.DataFrame, page: str) -> EventFilter:
             verification=verification,
             text=text,
             ground=ground,
+            countries=st.session_state.get(_COUNTRIES) or None,
+            bbox=area,
         )
     except AtlasError as exc:
         sb.error(str(exc))
@@ -246,6 +257,12 @@ def sidebar_filter(frame: pd.DataFrame, page: str) -> EventFilter:
     st.session_state[_QUERY] = new_query
     st.session_state[_FILTER] = flt
     return flt
+
+
+def set_area(bounds: tuple[float, float, float, float]) -> None:
+    """Narrow the filter to an area (a grid cell clicked on the map) and rerun."""
+    st.session_state[_AREA] = bounds
+    st.rerun()
 
 
 def show_error(exc: AtlasError) -> None:

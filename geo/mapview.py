@@ -209,6 +209,21 @@ def grid_aggregate(frame: pd.DataFrame, cell: float) -> pd.DataFrame:
     )
 
 
+def cell_bounds(lon: float, lat: float, cell: float) -> tuple[float, float, float, float]:
+    """The grid cell (W, S, E, N) containing a point, clipped to valid coordinates."""
+    w = float(np.floor(lon / cell) * cell)
+    s = float(np.floor(lat / cell) * cell)
+    return (max(w, -180.0), max(s, -90.0), min(w + cell, 180.0), min(s + cell, 90.0))
+
+
+def view_for(bounds: tuple[float, float, float, float]) -> tuple[list[float], int]:
+    """Centre ([lat, lon]) and a zoom level that shows `bounds` in a ~600 px map."""
+    w, s, e, n = bounds
+    span = max(e - w, (n - s) * 1.5, 1e-3)
+    zoom = int(np.clip(np.floor(np.log2(360.0 / span)) + 1, 3, MAX_ZOOM))
+    return _latlon((w + e) / 2, (s + n) / 2), zoom
+
+
 def events_layer(frame: pd.DataFrame, *, max_markers: int = 2000) -> folium.FeatureGroup:
     """Matching events: one marker each up to `max_markers`, else counts on a grid."""
     group = folium.FeatureGroup(name=f"Events ({len(frame):,})", show=True)
@@ -225,7 +240,10 @@ def events_layer(frame: pd.DataFrame, *, max_markers: int = 2000) -> folium.Feat
     biggest = float(cells["count"].max())
     for row in cells.itertuples(index=False):
         radius = 4 + 16 * np.sqrt(row.count / biggest)
-        label = f"{row.count:,} events (mostly {row.side}) in this {cell:g}° cell"
+        label = (
+            f"{row.count:,} events (mostly {row.side}) in this {cell:g}° cell; "
+            "click to show this area"
+        )
         folium.CircleMarker(
             _latlon(row.longitude, row.latitude),
             radius=float(radius),

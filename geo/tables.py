@@ -6,6 +6,7 @@ precision, and the sources column counts what backs each event.
 
 from __future__ import annotations
 
+import orjson
 import pandas as pd
 
 from geo.popups import date_label, place_label, sources_list
@@ -48,6 +49,8 @@ def event_detail_rows(row: pd.Series) -> pd.DataFrame:
             text = f"{value:.5f}"
         elif name == "geo_precision":
             text = place_label(row)
+        elif name == "tags":
+            text = "; ".join(orjson.loads(value or "[]"))
         elif name == "sources":
             for i, src in enumerate(sources_list(value), start=1):
                 bits = [

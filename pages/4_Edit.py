@@ -29,7 +29,7 @@ if not editor:
 
 events = ui.load_events()
 mode = st.radio(
-    "",
+    "Mode",
     ["Add a new event", "Edit an event", "Deleted events"],
     horizontal=True,
     label_visibility="collapsed",
@@ -108,7 +108,15 @@ if query.strip():
         st.session_state["_sa_online_query"] = query
         st.rerun()
     if found:
-        st.dataframe(candidates_table(found), hide_index=True, width="stretch")
+        st.dataframe(
+            candidates_table(found),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "lat": st.column_config.NumberColumn(format="%.5f"),
+                "lon": st.column_config.NumberColumn(format="%.5f"),
+            },
+        )
         labels = [
             f"{loc.raw.get('name') or loc.address}, {loc.raw.get('admin1', '')} "
             f"({loc.raw.get('country_code', '')})"

@@ -4,6 +4,10 @@ Everything is session-scoped except the browser context, which is new for every 
 context routes every request: anything over http(s)/ws(s) to a host other than this machine is
 aborted and recorded, and the test fails on teardown if anything was recorded (a leak).
 Dialogs (`alert`, …) are dismissed and recorded; the XSS test asserts there were none.
+
+The curation tests (test_curation_browser.py) write to their store, so they get their own
+module-scoped server and store (`curation_server`, `curator`), with an editor password set:
+the counts the read-only tests expect never depend on the order the tests run in.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -39,6 +44,15 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 SERVER_TIMEOUT = 60.0
+READY_TIMEOUT = 30_000  # ms
+# The editor password of the curation server (only its scrypt hash reaches the app).
+EDITOR_PASSWORD = "e2e-password"
+READY_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return !!app && app.dataset.testScriptState === 'notRunning'
+    && app.dataset.testConnectionState === 'CONNECTED'
+    && !document.querySelector('[data-testid="stSkeleton"]');
+}"""
 
 # The extra curated record: untrusted text in every place a popup or detail view shows it.
 XSS_ID = "test-xss-1"
@@ -130,30 +144,39 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def atlas_env(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], Path]:
+def _seed_env(work: Path, *, xss: bool = True, editor_password: str | None = None) -> dict:
     """Environment for the app and the CLI: a new SQLite store seeded from a temp folder."""
-    work = tmp_path_factory.mktemp("atlas")
     curated = work / "curated"
     curated.mkdir()
     for path in sorted((REPO / "data" / "events").glob("*.yaml")):
         shutil.copy2(path, curated / path.name)
-    (curated / f"{XSS_ID}.yaml").write_text(
-        yaml.safe_dump(xss_record(), sort_keys=False, allow_unicode=True, width=100), "utf-8"
-    )
+    if xss:
+        (curated / f"{XSS_ID}.yaml").write_text(
+            yaml.safe_dump(xss_record(), sort_keys=False, allow_unicode=True, width=100), "utf-8"
+        )
     env = {k: v for k, v in os.environ.items() if not k.startswith("STRIKE_ATLAS_")}
     env.update(
         STRIKE_ATLAS_DB=str(work / "store.sqlite"),
         STRIKE_ATLAS_CURATED_DIR=str(curated),
         STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
     )
-    return env, work
+    if editor_password is not None:
+        from geo.auth import HASH_ENV, hash_password
+
+        env[HASH_ENV] = hash_password(editor_password)
+    return env
 
 
 @pytest.fixture(scope="session")
-def server(atlas_env: tuple[dict[str, str], Path]) -> Iterator[AtlasServer]:
+def atlas_env(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], Path]:
+    """The read-only tests' environment: the curated records plus the XSS record."""
+    work = tmp_path_factory.mktemp("atlas")
+    return _seed_env(work), work
+
+
+@contextmanager
+def _run_streamlit(env: dict[str, str], work: Path) -> Iterator[AtlasServer]:
     """`streamlit run app.py` on a free port; the process group is ended afterwards."""
-    env, work = atlas_env
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = work / "streamlit.log"
@@ -190,6 +213,23 @@ def server(atlas_env: tuple[dict[str, str], Path]) -> Iterator[AtlasServer]:
         yield AtlasServer(url=url, env=env, workdir=work)
     finally:
         _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def server(atlas_env: tuple[dict[str, str], Path]) -> Iterator[AtlasServer]:
+    """The read-only tests' server (nothing writes to its store)."""
+    env, work = atlas_env
+    with _run_streamlit(env, work) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def curation_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AtlasServer]:
+    """A server of its own for a module that writes: curated records only, editing enabled."""
+    work = tmp_path_factory.mktemp("curation")
+    env = _seed_env(work, xss=False, editor_password=EDITOR_PASSWORD)
+    with _run_streamlit(env, work) as srv:
+        yield srv
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -233,14 +273,14 @@ class Session:
     errors: list[str] = field(default_factory=list)
 
 
-@pytest.fixture
-def atlas(browser, server: AtlasServer) -> Iterator[Session]:
+@contextmanager
+def _browser_session(browser, base: str) -> Iterator[Session]:
     """A fresh context (no shared session state) whose page may only talk to localhost."""
     context = browser.new_context(
         viewport={"width": 1400, "height": 1000}, accept_downloads=True, service_workers="block"
     )
     context.set_default_timeout(20_000)
-    session = Session(page=None, base=server.url)
+    session = Session(page=None, base=base)
 
     def guard(route) -> None:
         url = route.request.url
@@ -270,6 +310,38 @@ def atlas(browser, server: AtlasServer) -> Iterator[Session]:
     finally:
         context.close()
     assert not session.blocked, f"requests left the machine: {session.blocked}"
+
+
+@pytest.fixture
+def atlas(browser, server: AtlasServer) -> Iterator[Session]:
+    """A browser session on the read-only server."""
+    with _browser_session(browser, server.url) as session:
+        yield session
+
+
+@pytest.fixture
+def curator(browser, curation_server: AtlasServer) -> Iterator[Session]:
+    """A browser session (not logged in) on the curation server."""
+    with _browser_session(browser, curation_server.url) as session:
+        yield session
+
+
+def wait_ready(page, timeout: float = READY_TIMEOUT) -> None:
+    """The script has finished its run, the app is connected and every element has loaded.
+
+    Streamlit 1.67 sets `data-test-script-state` on stApp ("initial", "running",
+    "notRunning"); lazily loaded elements (dataframe, table, selectbox…) show an
+    stSkeleton placeholder until their code has arrived.
+    """
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    page.wait_for_function(READY_JS, timeout=timeout)
+
+
+def open_page(session: Session, path: str):
+    """Go to `path` on the session's server and wait until the app is idle."""
+    session.page.goto(session.base + path)
+    wait_ready(session.page)
+    return session.page
 
 
 @pytest.fixture(scope="session")
