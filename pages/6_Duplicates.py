@@ -8,13 +8,24 @@ from geo.curation import decide, open_candidates
 from geo.errors import AtlasError
 from geo.tables import event_detail_rows
 
+MAX_REVIEW = 20_000  # pairs grow with density; beyond this a reviewer cannot keep up anyway
+
 ui.setup_page("Duplicates")
 st.title("Duplicate review")
 editor = ui.editor_login()
 events = ui.load_events()
+flt = ui.sidebar_filter(events, page="duplicates")
+selected = flt.apply(events)
+st.caption(f"Reviewing {flt.describe(len(selected))}.")
+if len(selected) > MAX_REVIEW:
+    st.warning(
+        f"{len(selected):,} events are too many to compare at once (at most {MAX_REVIEW:,}): "
+        "narrow the filter, e.g. to a month or a region."
+    )
+    st.stop()
 with ui.open_store_rw() as store:
     decisions = store.decisions()
-pairs = open_candidates(events, decisions)
+pairs = open_candidates(selected, decisions)
 st.metric("Open candidates", f"{len(pairs):,}")
 st.caption(
     "Pairs of the same event type, close in time and space for their precision, that no "
