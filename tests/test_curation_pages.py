@@ -35,9 +35,12 @@ def page(name: str) -> AppTest:
 
 
 def login(at: AppTest, password: str = "correct horse") -> AppTest:
-    at.sidebar.text_input[0].input("Ann")
-    at.sidebar.text_input[1].input(password)
-    at.sidebar.button[-1].click().run()  # the form's "Log in"
+    [name] = [t for t in at.sidebar.text_input if t.label.startswith("Your name")]
+    [secret] = [t for t in at.sidebar.text_input if t.label == "Editor password"]
+    name.input("Ann")
+    secret.input(password)
+    [button] = [b for b in at.sidebar.button if b.label == "Log in"]
+    button.click().run()
     return at
 
 
