@@ -265,6 +265,21 @@ def set_area(bounds: tuple[float, float, float, float]) -> None:
     st.rerun()
 
 
+def filtered_page(
+    title: str, page: str
+) -> tuple[Settings, pd.DataFrame, EventFilter, pd.DataFrame]:
+    """The opening every browsing page shares: settings, cached events, the sidebar filter,
+    the matching events, a title, the **Events** metric and the filter in words."""
+    settings = setup_page(title)
+    events = load_events()
+    flt = sidebar_filter(events, page=page)
+    selected = flt.apply(events)
+    st.title(title)
+    st.metric("Events", f"{len(selected):,}")
+    st.caption(flt.describe())
+    return settings, events, flt, selected
+
+
 def show_error(exc: AtlasError) -> None:
     """A domain error as a visible message (never swallowed)."""
     st.error(str(exc))

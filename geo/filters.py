@@ -195,14 +195,7 @@ class EventFilter:
             q["from"] = self.date_from.isoformat()
         if self.date_to:
             q["to"] = self.date_to.isoformat()
-        for key, values in (
-            ("actor", self.actors),
-            ("type", self.event_types),
-            ("region", self.regions),
-            ("country", self.countries),
-            ("verification", self.verification),
-            ("ground", self.ground),
-        ):
+        for key, values in self._lists():
             if values:
                 q[key] = list(values)
         if self.bbox:
@@ -210,6 +203,17 @@ class EventFilter:
         if self.text:
             q["q"] = self.text
         return q
+
+    def _lists(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """(URL key, values) of the several-valued fields; the key doubles as their label."""
+        return (
+            ("actor", self.actors),
+            ("type", self.event_types),
+            ("region", self.regions),
+            ("country", self.countries),
+            ("verification", self.verification),
+            ("ground", self.ground),
+        )
 
     def with_(self, **changes: object) -> EventFilter:
         """A copy with some fields changed."""
@@ -286,14 +290,7 @@ class EventFilter:
             parts.append(f"{count:,} event{'s' if count != 1 else ''}")
         if self.date_from or self.date_to:
             parts.append(_describe_dates(self.date_from, self.date_to))
-        for label, values in (
-            ("actor", self.actors),
-            ("type", self.event_types),
-            ("region", self.regions),
-            ("country", self.countries),
-            ("verification", self.verification),
-            ("ground", self.ground),
-        ):
+        for label, values in self._lists():
             if values:
                 parts.append(f"{label}: {', '.join(values)}")
         if self.bbox:

@@ -6,14 +6,7 @@ import ui
 from geo.popups import popup_html
 from geo.tables import event_detail_rows, events_table
 
-ui.setup_page("Events")
-events = ui.load_events()
-flt = ui.sidebar_filter(events, page="events")
-selected = flt.apply(events)
-
-st.title("Events")
-st.metric("Events", f"{len(selected):,}")
-st.caption(flt.describe())
+_, _, _, selected = ui.filtered_page("Events", page="events")
 st.dataframe(events_table(selected), hide_index=True, width="stretch")
 
 if len(selected):

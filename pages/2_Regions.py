@@ -5,14 +5,7 @@ import streamlit as st
 import ui
 from geo.regions import region_counts, status_counts
 
-ui.setup_page("Regions")
-events = ui.load_events()
-flt = ui.sidebar_filter(events, page="regions")
-selected = flt.apply(events)
-
-st.title("Regions")
-st.metric("Events", f"{len(selected):,}")
-st.caption(flt.describe())
+_, _, _, selected = ui.filtered_page("Regions", page="regions")
 st.subheader("By status of the region (from the event's coordinates)")
 st.dataframe(status_counts(selected), hide_index=True, width="stretch")
 st.subheader("By region")

@@ -6,14 +6,7 @@ import ui
 from geo.exporters import MEDIA_TYPES, export_bytes
 from geo.standalone import standalone_html
 
-settings = ui.setup_page("Export")
-events = ui.load_events()
-flt = ui.sidebar_filter(events, page="export")
-selected = flt.apply(events)
-
-st.title("Export")
-st.metric("Events", f"{len(selected):,}")
-st.caption(flt.describe())
+settings, _, _, selected = ui.filtered_page("Export", page="export")
 st.write("Files are built when you click, from exactly the events counted above.")
 
 stem = "strike-atlas-selection"
