@@ -134,7 +134,7 @@ def load_events() -> pd.DataFrame:
     return _load_events(settings.db, settings.control_dir, revision)
 
 
-def setup_page(title: str, icon: str = "🗺️") -> Settings:
+def setup_page(title: str, icon: str = ":material/map:") -> Settings:
     """Page config, local map assets; returns the settings."""
     st.set_page_config(page_title=f"{title} · Strike Atlas", page_icon=icon, layout="wide")
     settings = get_settings()
