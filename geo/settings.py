@@ -41,8 +41,8 @@ class Settings:
     db: str = field(
         default_factory=_default_db,
         metadata={
-            "help": "Event store: path of the SQLite file (created and seeded on first "
-            "use). postgresql:// URLs are refused until the PostGIS backend lands."
+            "help": "Event store: path of a SQLite file, or postgresql://user:pass@host/db "
+            "for a shared PostGIS server. Created, migrated and seeded on first use."
         },
     )
     curated_dir: str = field(

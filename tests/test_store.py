@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from conftest import make_raw
 
-from geo.errors import ConfigError, ValidationError
+from geo.errors import ConfigError, StoreError, ValidationError
 from geo.filters import EventFilter
 from geo.records import read_curated
 from geo.settings import Settings
@@ -76,11 +76,36 @@ def test_query_uses_filter(tmp_path: Path, events: pd.DataFrame) -> None:
         assert len(store.query(EventFilter.build(actors="Ukraine"))) == 2
 
 
-def test_postgres_url_is_refused_clearly(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="PostGIS"):
-        open_store(Settings(db="postgresql://u@localhost/db"))
-    with pytest.raises(ConfigError, match="expected a file path"):
-        open_store(Settings(db="mysql://x"))
+def test_unreachable_postgis_and_unknown_urls_are_explained(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="cannot connect to the PostGIS server at localhost:1/db"):
+        open_store(Settings(db="postgresql://u:secret@localhost:1/db"))
+    with pytest.raises(ConfigError, match="mysql:// is not supported") as info:
+        open_store(Settings(db="mysql://user:secret@x/db"))
+    assert "secret" not in str(info.value)
+
+
+def test_recreated_database_ignores_old_snapshots(tmp_path: Path, events: pd.DataFrame) -> None:
+    path = tmp_path / "s.sqlite"
+    with SQLiteStore(path) as store:
+        store.write(events)
+        assert len(store.load()) == 4
+    for leftover in tmp_path.glob("s.sqlite*"):
+        if leftover.is_file():
+            leftover.unlink()
+    with SQLiteStore(path) as store:
+        store.write(events.iloc[:1])
+        assert len(store.load()) == 1  # not the old database's revision-1 snapshot
+
+
+def test_failed_write_inside_atomic_is_undone(tmp_path: Path, events: pd.DataFrame) -> None:
+    with SQLiteStore(tmp_path / "s.sqlite") as store:
+        store.write(events.iloc[:1])
+        with store.atomic():
+            with pytest.raises(ValidationError):
+                store.write(events)  # t-1 clashes: the whole write is refused
+            store.write(events.iloc[1:2])
+        assert sorted(store.load()["event_id"]) == ["t-1", "t-2"]
+        assert store.count() == 2
 
 
 def test_store_accepts_single_new_event(tmp_path: Path) -> None:
@@ -238,7 +263,7 @@ def test_snapshot_cache_matches_a_full_read(tmp_path: Path, events: pd.DataFrame
     with SQLiteStore(path) as store:
         store.write(events.iloc[:2])
         same(store.load(), fresh(path))
-        assert list((tmp_path / "s.sqlite.cache").glob("events-r1.parquet"))
+        assert list((tmp_path / "s.sqlite.cache").glob("*/events-r1.parquet"))
         store.write(events.iloc[2:])  # insert
         same(store.load(), fresh(path))
         row, version = store.get("t-1")
@@ -253,4 +278,4 @@ def test_snapshot_cache_matches_a_full_read(tmp_path: Path, events: pd.DataFrame
             edited(events.iloc[3], fatalities=9).to_frame().T.pipe(validate_frame), replace=True
         )
         same(store.load(), fresh(path))
-        assert len(list((tmp_path / "s.sqlite.cache").glob("*.parquet"))) == 1  # old ones pruned
+        assert len(list((tmp_path / "s.sqlite.cache").glob("*/*.parquet"))) == 1  # old ones pruned

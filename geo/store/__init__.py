@@ -12,20 +12,33 @@ __all__ = ["EventStore", "SQLiteStore", "open_store"]
 
 
 def open_store(settings: Settings | None = None, *, seed: bool = True) -> EventStore:
-    """The store named by `STRIKE_ATLAS_DB`; an empty one is seeded from `curated_dir`.
+    """The store named by `STRIKE_ATLAS_DB`; an empty one is seeded from `curated_dir` once.
 
     A `postgresql://` URL selects the PostGIS backend; anything else is a SQLite path.
     """
     settings = settings or Settings.from_env()
     url = settings.db
+    store: EventStore
     if url.startswith(("postgresql://", "postgres://", "postgresql+")):
+        try:
+            from geo.store.postgis import PostGISStore  # lazy: psycopg is an optional extra
+        except ImportError as exc:
+            raise ConfigError(
+                "STRIKE_ATLAS_DB is a postgresql:// URL but the PostGIS backend is not "
+                f"installed ({exc.name} is missing): pip install 'strike-atlas[postgis]'"
+            ) from exc
+        store = PostGISStore(url)
+    elif "://" in url:
+        scheme = url.split("://", 1)[0]  # never echo the URL: it may hold a password
         raise ConfigError(
-            f"STRIKE_ATLAS_DB={url!r}: the PostGIS backend is not available in this version; "
-            "use a SQLite file path"
+            f"STRIKE_ATLAS_DB: {scheme}:// is not supported: expected a file path or a "
+            "postgresql:// URL"
         )
-    if "://" in url:
-        raise ConfigError(f"STRIKE_ATLAS_DB={url!r}: expected a file path or a postgresql:// URL")
-    store = SQLiteStore(url)
+    else:
+        store = SQLiteStore(url)
     if seed and store.revision() == 0:  # never written: seed once, even if later emptied
-        store.write(read_curated(settings.curated_dir), editor="seed", reason="curated records")
+        curated = read_curated(settings.curated_dir)
+        with store.atomic():  # holds the write lock: concurrent first opens seed once
+            if store.revision() == 0:
+                store.write(curated, editor="seed", reason="curated records")
     return store

@@ -7,6 +7,7 @@ locking; deletes only hide an event; every change is kept in `history`.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +60,7 @@ def _create_sql() -> list[str]:
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         f"INSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}')",
         "INSERT OR IGNORE INTO meta VALUES ('revision', '0')",
+        "INSERT OR IGNORE INTO meta VALUES ('store_id', lower(hex(randomblob(8))))",
         *_HISTORY_SQL,
     ]
 
@@ -85,6 +87,7 @@ _MIGRATIONS: dict[int, list[str]] = {
     3: [
         "ALTER TABLE events ADD COLUMN changed_rev INTEGER NOT NULL DEFAULT 0",
         "CREATE INDEX IF NOT EXISTS events_changed ON events (changed_rev)",
+        "INSERT OR IGNORE INTO meta VALUES ('store_id', lower(hex(randomblob(8))))",
     ],
 }
 
@@ -123,6 +126,17 @@ class SQLiteStore(EventStore):
             self._conn.execute("PRAGMA synchronous=NORMAL")
             with self._transaction():
                 self._create_or_migrate()
+            # Snapshots live under the store's random id: a database deleted and created again
+            # at the same path never picks up the old one's snapshots.
+            store_id = self._conn.execute(
+                "SELECT value FROM meta WHERE key = 'store_id'"
+            ).fetchone()[0]
+            cache_root = self._snapshots.folder
+            self._snapshots.folder = cache_root / store_id
+            if cache_root.is_dir():  # an earlier database at this path: its cache is stale
+                for old in cache_root.iterdir():
+                    if old.is_dir() and old.name != store_id:
+                        shutil.rmtree(old, ignore_errors=True)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open the event store {self.path}: {exc}") from exc
 
@@ -438,24 +452,33 @@ class SQLiteStore(EventStore):
 class _Txn:
     """BEGIN IMMEDIATE … COMMIT, rolled back on any exception.
 
-    Re-entrant: inside an outer transaction (`atomic`) an inner one only joins it, so several
-    writes (a merge: save, delete, decision) land together or not at all.
+    Re-entrant: inside an outer transaction (`atomic`) an inner one becomes a savepoint, so
+    several writes (a merge: save, delete, decision) land together or not at all, and an inner
+    write that fails is undone even if the caller catches the error and goes on.
     """
 
     def __init__(self, store: SQLiteStore) -> None:
         self.store = store
+        self.savepoint = ""
 
     def __enter__(self) -> sqlite3.Connection:
-        if self.store._depth == 0:
-            self.store._conn.execute("BEGIN IMMEDIATE")
-        self.store._depth += 1
-        return self.store._conn
+        store = self.store
+        if store._depth == 0:
+            store._conn.execute("BEGIN IMMEDIATE")
+        else:
+            self.savepoint = f"sa_{store._depth}"
+            store._conn.execute(f"SAVEPOINT {self.savepoint}")
+        store._depth += 1
+        return store._conn
 
     def __exit__(self, exc_type: object, *_: object) -> None:
-        self.store._depth -= 1
-        if self.store._depth:
-            return
-        if exc_type is None:
-            self.store._conn.execute("COMMIT")
+        store = self.store
+        store._depth -= 1
+        if self.savepoint:
+            if exc_type is not None:
+                store._conn.execute(f"ROLLBACK TO {self.savepoint}")
+            store._conn.execute(f"RELEASE {self.savepoint}")
+        elif exc_type is None:
+            store._conn.execute("COMMIT")
         else:
-            self.store._conn.execute("ROLLBACK")
+            store._conn.execute("ROLLBACK")
