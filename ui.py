@@ -134,9 +134,11 @@ def load_events() -> pd.DataFrame:
     return _load_events(settings.db, settings.control_dir, revision)
 
 
-def setup_page(title: str, icon: str = ":material/map:") -> Settings:
+def setup_page(title: str) -> Settings:
     """Page config, local map assets; returns the settings."""
-    st.set_page_config(page_title=f"{title} · Strike Atlas", page_icon=icon, layout="wide")
+    # Streamlit's own favicon (served locally); a Material or emoji icon would be fetched
+    # from a Google or CDN host.
+    st.set_page_config(page_title=f"{title} · Strike Atlas", layout="wide")
     settings = get_settings()
     base = settings.asset_base_url or static_base_url(st.get_option("server.baseUrlPath"))
     use_local_assets(base)
