@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import orjson
 import pandas as pd
 
-from geo.errors import AtlasError
+from geo.errors import AtlasError, RowError, ValidationError
 from geo.filters import EventFilter
 from geo.schema import COLUMNS
 
@@ -65,6 +65,64 @@ def diff_rows(old: pd.Series | None, new: pd.Series) -> dict[str, list[str | Non
         if before != after:
             out[name] = [before, after]
     return out
+
+
+# -- checks every backend makes the same way, with the same messages -------------------------
+
+
+_CLASH = "already in the store; use replace to overwrite it"
+
+
+def check_new_ids(ids: list[str], stored: set[str]) -> None:
+    """Refuse a write (without replace) whose ids are already stored, naming each row."""
+    if stored:
+        raise ValidationError(
+            [
+                RowError(
+                    pos + 1, "event_id", eid, "already in the store; use replace to overwrite it"
+                )
+                for pos, eid in enumerate(ids)
+                if eid in stored
+            ]
+        )
+
+
+def stale_version(event_id: str, yours: int, stored: int | None, what: str) -> ConflictError:
+    """The optimistic-locking refusal: someone saved in between."""
+    stored_text = f", stored version {stored}" if stored is not None else ""
+    return ConflictError(
+        f"event {event_id!r} was changed by someone else since you opened it "
+        f"(your version {yours}{stored_text}); nothing was {what}: reload it and apply your "
+        "change again"
+    )
+
+
+def check_save(event_id: str, current: tuple[int, bool] | None, expected: int | None) -> None:
+    """May an event be created (`expected` None) or updated from version `expected`?"""
+    if expected is None:
+        if current is not None:
+            raise ConflictError(f"event_id {event_id!r} is already taken: choose another id")
+        return
+    if current is None:
+        raise NotFoundError(f"no event with event_id {event_id!r}")
+    if current[0] != expected:
+        raise stale_version(event_id, expected, current[0], "saved")
+
+
+def check_set_deleted(
+    event_id: str, current: tuple[int, bool] | None, expected: int | None, deleted: bool
+) -> int:
+    """May an event be deleted (or restored)? Returns its current version."""
+    if current is None:
+        raise NotFoundError(f"no event with event_id {event_id!r}")
+    version, is_deleted = current
+    if expected is not None and version != expected:
+        raise stale_version(event_id, expected, version, "changed")
+    if is_deleted == deleted:
+        raise ConflictError(
+            f"event {event_id!r} is already {'deleted' if deleted else 'not deleted'}"
+        )
+    return version
 
 
 def history_frame(rows: list[tuple]) -> pd.DataFrame:

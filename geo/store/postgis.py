@@ -34,17 +34,20 @@ from psycopg import errors as pgerrors
 from psycopg import pq
 from psycopg.conninfo import conninfo_to_dict
 
-from geo.errors import RowError, StoreError, ValidationError
+from geo.errors import StoreError
 from geo.filters import TEXT_SEARCH_COLUMNS, EventFilter
 from geo.schema import COLUMNS, FIELDS, empty_frame, normalize_dtypes
 from geo.store.base import (
     Change,
-    ConflictError,
     EventStore,
     NotFoundError,
     Progress,
+    check_new_ids,
+    check_save,
+    check_set_deleted,
     diff_rows,
     history_frame,
+    stale_version,
 )
 
 URL_SCHEMES = ("postgresql://", "postgres://", "postgresql+")
@@ -581,20 +584,7 @@ class PostGISStore(EventStore):
         ids = frame["event_id"].astype(str).tolist()
         with self._errors(f"writing to {self.url}", changed=True), self._transaction():
             if not replace:
-                clash = self.existing_ids(ids)
-                if clash:
-                    raise ValidationError(
-                        [
-                            RowError(
-                                pos + 1,
-                                "event_id",
-                                eid,
-                                "already in the store; use replace to overwrite it",
-                            )
-                            for pos, eid in enumerate(ids)
-                            if eid in clash
-                        ]
-                    )
+                check_new_ids(ids, self.existing_ids(ids))
                 self._copy_events("events", frame, progress)
             else:
                 # the last of repeated ids wins, as with one upsert per row
@@ -657,21 +647,13 @@ class PostGISStore(EventStore):
         event_id = str(event["event_id"])
         row = [v[0] for v in _column_values(normalize_dtypes(event.to_frame().T))]
         with self._errors(f"saving {event_id!r}", changed=True), self._transaction():
-            current = self._version(event_id)
+            check_save(event_id, self._version(event_id), expected_version)
             if expected_version is None:
-                if current is not None:
-                    raise ConflictError(
-                        f"event_id {event_id!r} is already taken: choose another id"
-                    )
                 marks = ", ".join(["%s"] * len(COLUMNS))
                 self._conn.execute(f"INSERT INTO events ({_COLS}) VALUES ({marks})", row)
                 self._record([Change(event_id, "create", diff_rows(None, event), editor, reason)])
                 self._bump_revision()
                 return 1
-            if current is None:
-                raise NotFoundError(f"no event with event_id {event_id!r}")
-            if current[0] != expected_version:
-                raise _changed_by_someone(event_id, expected_version, current[0], "saved")
             old, _ = self.get(event_id, include_deleted=True)
             changes = diff_rows(old, event)
             sets = ", ".join(f"{c} = %s" for c in COLUMNS if c != "event_id")
@@ -682,7 +664,7 @@ class PostGISStore(EventStore):
                 (*values, event_id, expected_version),
             )
             if cur.rowcount != 1:  # pragma: no cover - writers are serialised by the lock
-                raise _changed_by_someone(event_id, expected_version, None, "saved")
+                raise stale_version(event_id, expected_version, None, "saved")
             self._record([Change(event_id, "update", changes, editor, reason)])
             self._bump_revision()
             return expected_version + 1
@@ -692,22 +674,14 @@ class PostGISStore(EventStore):
     ) -> int:
         action = "delete" if deleted else "restore"
         with self._errors(f"{action[:-1]}ing {event_id!r}", changed=True), self._transaction():
-            current = self._version(event_id)
-            if current is None:
-                raise NotFoundError(f"no event with event_id {event_id!r}")
-            version, is_deleted = current
-            if expected is not None and version != expected:
-                raise _changed_by_someone(event_id, expected, version, "changed")
-            if is_deleted == deleted:
-                state = "deleted" if deleted else "not deleted"
-                raise ConflictError(f"event {event_id!r} is already {state}")
+            version = check_set_deleted(event_id, self._version(event_id), expected, deleted)
             cur = self._conn.execute(
                 "UPDATE events SET deleted_at = CASE WHEN %s THEN now() END, "
                 "version = version + 1 WHERE event_id = %s AND version = %s",
                 (deleted, event_id, version),
             )
             if cur.rowcount != 1:  # pragma: no cover - writers are serialised by the lock
-                raise _changed_by_someone(event_id, version, None, "changed")
+                raise stale_version(event_id, version, None, "changed")
             self._record([Change(event_id, action, {}, editor, reason)])
             self._bump_revision()
             return version + 1
@@ -720,15 +694,6 @@ class PostGISStore(EventStore):
 
     def close(self) -> None:
         self._conn.close()
-
-
-def _changed_by_someone(event_id: str, yours: int, stored: int | None, what: str) -> ConflictError:
-    stored_text = f", stored version {stored}" if stored is not None else ""
-    return ConflictError(
-        f"event {event_id!r} was changed by someone else since you opened it "
-        f"(your version {yours}{stored_text}); nothing was {what}: reload it and apply your "
-        "change again"
-    )
 
 
 class _Txn:

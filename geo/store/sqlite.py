@@ -15,16 +15,19 @@ from pathlib import Path
 import orjson
 import pandas as pd
 
-from geo.errors import RowError, StoreError, ValidationError
+from geo.errors import StoreError
 from geo.schema import COLUMNS, FIELDS, normalize_dtypes
 from geo.store.base import (
     Change,
-    ConflictError,
     EventStore,
     NotFoundError,
     Progress,
+    check_new_ids,
+    check_save,
+    check_set_deleted,
     diff_rows,
     history_frame,
+    stale_version,
 )
 from geo.store.snapshot import SnapshotCache
 
@@ -308,20 +311,7 @@ class SQLiteStore(EventStore):
         try:
             with self._transaction():
                 if not replace:
-                    clash = self.existing_ids(ids)
-                    if clash:
-                        raise ValidationError(
-                            [
-                                RowError(
-                                    pos + 1,
-                                    "event_id",
-                                    eid,
-                                    "already in the store; use replace to overwrite it",
-                                )
-                                for pos, eid in enumerate(ids)
-                                if eid in clash
-                            ]
-                        )
+                    check_new_ids(ids, self.existing_ids(ids))
                 rev = self._next_revision()
                 was_empty = not self._conn.execute("SELECT 1 FROM events LIMIT 1").fetchone()
                 for start in range(0, len(rows), _WRITE_CHUNK):
@@ -372,12 +362,8 @@ class SQLiteStore(EventStore):
         [row] = to_rows(normalize_dtypes(event.to_frame().T))
         try:
             with self._transaction():
-                current = self._version(event_id)
+                check_save(event_id, self._version(event_id), expected_version)
                 if expected_version is None:
-                    if current is not None:
-                        raise ConflictError(
-                            f"event_id {event_id!r} is already taken: choose another id"
-                        )
                     self._conn.execute(
                         f"INSERT INTO events ({_COLS}, changed_rev) "
                         f"VALUES ({', '.join('?' * (len(COLUMNS) + 1))})",
@@ -388,14 +374,6 @@ class SQLiteStore(EventStore):
                     )
                     self._bump_revision()
                     return 1
-                if current is None:
-                    raise NotFoundError(f"no event with event_id {event_id!r}")
-                if current[0] != expected_version:
-                    raise ConflictError(
-                        f"event {event_id!r} was changed by someone else since you opened it "
-                        f"(your version {expected_version}, stored version {current[0]}); "
-                        "nothing was saved: reload it and apply your change again"
-                    )
                 old, _ = self.get(event_id, include_deleted=True)
                 changes = diff_rows(old, event)
                 sets = ", ".join(f"{c} = ?" for c in COLUMNS if c != "event_id")
@@ -406,7 +384,7 @@ class SQLiteStore(EventStore):
                     (*values, self._next_revision(), event_id, expected_version),
                 )
                 if cur.rowcount != 1:  # pragma: no cover - guarded by the check above
-                    raise ConflictError(f"event {event_id!r} changed while saving; reload it")
+                    raise stale_version(event_id, expected_version, None, "saved")
                 self._record([Change(event_id, "update", changes, editor, reason)])
                 self._bump_revision()
                 return expected_version + 1
@@ -417,18 +395,7 @@ class SQLiteStore(EventStore):
         self, event_id: str, deleted: bool, expected: int | None, editor: str, reason: str
     ) -> int:
         with self._transaction():
-            current = self._version(event_id)
-            if current is None:
-                raise NotFoundError(f"no event with event_id {event_id!r}")
-            version, is_deleted = current
-            if expected is not None and version != expected:
-                raise ConflictError(
-                    f"event {event_id!r} was changed by someone else since you opened it "
-                    f"(your version {expected}, stored version {version}); nothing was changed"
-                )
-            if is_deleted == deleted:
-                state = "deleted" if deleted else "not deleted"
-                raise ConflictError(f"event {event_id!r} is already {state}")
+            version = check_set_deleted(event_id, self._version(event_id), expected, deleted)
             self._conn.execute(
                 "UPDATE events SET deleted_at = ?, version = version + 1, changed_rev = ? "
                 "WHERE event_id = ?",
