@@ -173,6 +173,14 @@ def test_decisions_are_merge_keep_link() -> None:
     assert get_args(DuplicateDecision) == ("merge", "keep", "link")
 
 
+def test_works_on_filtered_frames_and_plain_string_types() -> None:
+    """Pages pass filtered frames (gappy index) and single form records (no categories)."""
+    old = frame(make_raw(event_id="x"), make_raw(event_id="old-1"), make_raw(event_id="y"))
+    old = old.iloc[[1]].set_axis([42])
+    new = frame(make_raw(event_id="new-1")).astype({"event_type": "string", "actor1": "object"})
+    assert pair_ids(find_duplicates(new, old)) == {("new-1", "old-1")}
+
+
 def test_empty_inputs_give_an_empty_pairs_frame() -> None:
     one = frame(make_raw())
     for pairs in (find_duplicates(one.iloc[:0], one), find_duplicates(one, one.iloc[:0])):
