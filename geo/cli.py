@@ -78,7 +78,7 @@ def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         print(len(frame))
         return 0
     cols = ["event_id", "event_date", "event_type", "actor1", "location", "admin1", "fatalities"]
-    table = frame[cols].copy()
+    table = frame[cols].sort_values(["event_date", "event_id"])
     table["event_date"] = table["event_date"].dt.strftime("%Y-%m-%d")
     with pd.option_context(
         "display.max_rows", None, "display.width", 200, "display.max_colwidth", 40

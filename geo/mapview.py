@@ -224,7 +224,7 @@ def view_for(bounds: tuple[float, float, float, float]) -> tuple[list[float], in
     return _latlon((w + e) / 2, (s + n) / 2), zoom
 
 
-def events_layer(frame: pd.DataFrame, *, max_markers: int = 2000) -> folium.FeatureGroup:
+def events_layer(frame: pd.DataFrame, *, max_markers: int = 1500) -> folium.FeatureGroup:
     """Matching events: one marker each up to `max_markers`, else counts on a grid."""
     group = folium.FeatureGroup(name=f"Events ({len(frame):,})", show=True)
     if len(frame) <= max_markers:
@@ -380,6 +380,13 @@ def _fit(m: folium.Map, frame: pd.DataFrame) -> None:
         m.fit_bounds([_latlon(w, s), _latlon(e, n)], padding=(30, 30), max_zoom=8)
 
 
+def latest_events(frame: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The `n` most recent events (store order is not chronological)."""
+    if len(frame) <= n:
+        return frame
+    return frame.sort_values(["event_date", "event_id"], kind="stable").tail(n)
+
+
 def playback_map(frame: pd.DataFrame) -> folium.Map:
     """A map that plays the selected events through time (TimestampedGeoJson)."""
     m = base_map()
@@ -393,7 +400,7 @@ def build_map(
     frame: pd.DataFrame,
     *,
     online_tiles: bool = False,
-    max_markers: int = 2000,
+    max_markers: int = 1500,
 ) -> folium.Map:
     """The whole map for a selection (standalone HTML export, notebooks)."""
     m = base_map(online_tiles=online_tiles)

@@ -64,9 +64,10 @@ class Settings:
         },
     )
     max_markers: int = field(
-        default=2000,
+        default=1500,
         metadata={
-            "help": "Most individual markers drawn; above this the map shows aggregated counts."
+            "help": "Most individual markers drawn, each with its popup (1,500 keep the map "
+            "under 2 MB); above this the map shows counts on a grid."
         },
     )
 

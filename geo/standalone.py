@@ -31,7 +31,7 @@ def standalone_html(
     frame: pd.DataFrame,
     *,
     self_contained: bool = True,
-    max_markers: int = 2000,
+    max_markers: int = 1500,
     asset_dir: Path | None = None,
     assets_href: str = "map_files",
 ) -> str:
@@ -69,7 +69,7 @@ def write_standalone(
     path: str | Path,
     *,
     self_contained: bool = False,
-    max_markers: int = 2000,
+    max_markers: int = 1500,
 ) -> Path:
     """Write the map (and its `NAME_files/` folder unless self-contained) atomically."""
     path = Path(path)

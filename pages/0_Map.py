@@ -12,6 +12,7 @@ from geo.mapview import (
     cell_bounds,
     events_layer,
     grid_cell_size,
+    latest_events,
     playback_map,
     view_for,
 )
@@ -75,14 +76,16 @@ if counts.empty:
     st.write("No events match the filter.")
 else:
     st.altair_chart(timeline_chart(counts), width="stretch")
-    with st.expander("Play events through time"):
-        shown = min(len(selected), settings.max_markers)
+    # Built only when asked for: a second map on every rerun would double what each filter
+    # change sends to the browser.
+    if st.toggle("Play events through time", key="playback"):
+        latest = latest_events(selected, settings.max_markers)
         st.caption(
-            f"Press play to step day by day through the latest {shown:,} matching events; "
-            "each stays visible for three days."
+            f"Press play to step day by day through the latest {len(latest):,} matching "
+            "events; each stays visible for three days."
         )
         st_folium(
-            playback_map(selected.tail(settings.max_markers)),
+            playback_map(latest),
             key="atlas-playback",
             height=460,
             use_container_width=True,

@@ -88,3 +88,11 @@ def test_side_of(actor: str | None, side: str) -> None:
 
 def test_sides_column(events: pd.DataFrame) -> None:
     assert list(sides(events["actor1"])) == ["Russia", "Ukraine", "Ukraine", "Russia"]
+
+
+def test_latest_events_are_the_newest(events: pd.DataFrame) -> None:
+    from geo.mapview import latest_events
+
+    shuffled = events.sample(frac=1, random_state=1)
+    assert sorted(latest_events(shuffled, 2)["event_id"]) == ["t-1", "t-3"]
+    assert len(latest_events(shuffled, 10)) == 4

@@ -131,3 +131,10 @@ def test_export_page_offers_every_format(app: AppTest) -> None:
         "Download GeoPackage",
         "Download standalone HTML map",
     ]
+
+
+def test_playback_map_only_when_asked(app: AppTest) -> None:
+    assert len(map_args(app)) == 1  # just the main map
+    app.toggle(key="playback").set_value(True).run()
+    args = map_args(app)
+    assert len(args) == 2 and "timeDimension" in args[1]["script"]
