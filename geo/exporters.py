@@ -133,7 +133,7 @@ def _encode(part: pd.DataFrame, name: str) -> pa.Array:
     return _json_strings(col)
 
 
-def _feature_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
+def _feature_chunks(frame: pd.DataFrame) -> Iterator[bytes | memoryview]:
     """Serialised features, comma-joined, a chunk at a time (bounded memory).
 
     Each column is encoded to JSON text once (vectorised), and Arrow stitches the pieces of
@@ -160,12 +160,12 @@ def _feature_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
         yield _concatenated(joined)[:-1]
 
 
-def _concatenated(strings: pa.Array) -> bytes:
-    """All values of a string array back to back (its data buffer, without copying rows)."""
+def _concatenated(strings: pa.Array) -> memoryview:
+    """All values of a string array back to back: a view of its data buffer, no copy."""
     strings = strings.combine_chunks() if isinstance(strings, pa.ChunkedArray) else strings
     offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32)
     first, last = offsets[strings.offset], offsets[strings.offset + len(strings)]
-    return strings.buffers()[2].to_pybytes()[first:last]
+    return memoryview(strings.buffers()[2])[first:last]
 
 
 def write_geojson(frame: pd.DataFrame, out: BinaryIO) -> None:

@@ -129,6 +129,10 @@ class SQLiteStore(EventStore):
             self._conn.execute("PRAGMA synchronous=NORMAL")
             with self._transaction():
                 self._create_or_migrate()
+                # Stores made by early development builds reached schema 3 without an id.
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('store_id', lower(hex(randomblob(8))))"
+                )
             # Snapshots live under the store's random id: a database deleted and created again
             # at the same path never picks up the old one's snapshots.
             store_id = self._conn.execute(
