@@ -115,7 +115,11 @@ def editor_login() -> str | None:
 
 @st.cache_resource(max_entries=2, show_spinner="Loading events…")
 def _load_events(db: str, control_dir: str, revision: int) -> pd.DataFrame:
-    """The whole events frame, held once per store revision (treat as read-only)."""
+    """The whole events frame, held once per store revision (treat as read-only).
+
+    The arguments are the cache key: another store, other control layers or a new revision
+    load again; the settings themselves come from `get_settings`.
+    """
     settings = get_settings()
     with open_store(settings) as store:
         return prepare_events(store.load(), settings)
@@ -246,6 +250,9 @@ def sidebar_filter(frame: pd.DataFrame, page: str) -> EventFilter:
     except AtlasError as exc:
         sb.error(str(exc))
         flt = stored or EventFilter()
+    if flt.ground and "ground_status" not in frame.columns:
+        sb.warning("The ground filter needs control layers (STRIKE_ATLAS_CONTROL_DIR); ignored.")
+        flt = flt.with_(ground=())
     if sb.button("Clear filters"):
         _seed_widgets(EventFilter(), frame)
         flt = EventFilter()

@@ -138,3 +138,14 @@ def test_playback_map_only_when_asked(app: AppTest) -> None:
     app.toggle(key="playback").set_value(True).run()
     args = map_args(app)
     assert len(args) == 2 and "timeDimension" in args[1]["script"]
+
+
+def test_ground_link_without_control_layers_is_explained(settings: Settings, monkeypatch) -> None:
+    monkeypatch.setenv("STRIKE_ATLAS_DB", settings.db)
+    monkeypatch.setenv("STRIKE_ATLAS_CURATED_DIR", settings.curated_dir)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["ground"] = "occupied"
+    at.run()
+    assert not at.exception
+    assert any("needs control layers" in w.value for w in at.sidebar.warning)
+    assert count(at) == 9
