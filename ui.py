@@ -221,6 +221,9 @@ def sidebar_filter(frame: pd.DataFrame, page: str) -> EventFilter:
     verification = sb.multiselect("Verification", verif_opts, key=_KEYS["verification"])
     text = sb.text_input("Text", key=_KEYS["q"], placeholder="notes, place, target…")
     ground: list[str] = []
+    if "ground_status" not in frame.columns and st.session_state[_KEYS["ground"]]:
+        sb.warning("The ground filter needs control layers (STRIKE_ATLAS_CONTROL_DIR); ignored.")
+        st.session_state[_KEYS["ground"]] = []
     if "ground_status" in frame.columns:
         ground = sb.multiselect(
             "Ground (who held it that day)",
@@ -250,9 +253,6 @@ def sidebar_filter(frame: pd.DataFrame, page: str) -> EventFilter:
     except AtlasError as exc:
         sb.error(str(exc))
         flt = stored or EventFilter()
-    if flt.ground and "ground_status" not in frame.columns:
-        sb.warning("The ground filter needs control layers (STRIKE_ATLAS_CONTROL_DIR); ignored.")
-        flt = flt.with_(ground=())
     if sb.button("Clear filters"):
         _seed_widgets(EventFilter(), frame)
         flt = EventFilter()
