@@ -47,6 +47,7 @@ SERVER_TIMEOUT = 60.0
 READY_TIMEOUT = 30_000  # ms
 # The editor password of the curation server (only its scrypt hash reaches the app).
 EDITOR_PASSWORD = "e2e-password"
+MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'  # st_folium draws the map here
 READY_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
   return !!app && app.dataset.testScriptState === 'notRunning'

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import (
+    MAP_IFRAME,
     TOTAL_EVENTS,
     XSS_ID,
     XSS_LOCATION,
@@ -21,6 +22,8 @@ from .conftest import (
     Session,
     chromium_missing_reason,
     in_ci,
+    open_page,
+    wait_ready,
 )
 
 if chromium_missing_reason() and not in_ci():
@@ -28,35 +31,11 @@ if chromium_missing_reason() and not in_ci():
 
 pytestmark = pytest.mark.browser
 
-MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
-READY_JS = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  return !!app && app.dataset.testScriptState === 'notRunning'
-    && app.dataset.testConnectionState === 'CONNECTED'
-    && !document.querySelector('[data-testid="stSkeleton"]');
-}"""
 # Markup that must never become elements inside an event popup.
 ACTIVE_TAGS = "script, img, svg, iframe, object, embed, link, style, form"
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def wait_ready(page: Page, timeout: float = 30_000) -> None:
-    """The script has finished its run, the app is connected and every element has loaded.
-
-    Streamlit 1.67 sets `data-test-script-state` on stApp ("initial", "running",
-    "notRunning"); lazily loaded elements (dataframe, table, selectbox…) show an
-    stSkeleton placeholder until their code has arrived.
-    """
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
-    page.wait_for_function(READY_JS, timeout=timeout)
-
-
-def open_page(s: Session, path: str) -> Page:
-    s.page.goto(s.base + path)
-    wait_ready(s.page)
-    return s.page
 
 
 def metric_locator(page: Page):

@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 
 from .conftest import (
     EDITOR_PASSWORD,
+    MAP_IFRAME,
     Session,
     chromium_missing_reason,
     in_ci,
@@ -37,7 +38,6 @@ KORENEVO_LAT = "51.41065"  # as the Latitude field shows it (format %.5f)
 KORENEVO_LON = "34.90008"
 UKRAINE = "Military Forces of Ukraine"
 REASON = "e2e"
-MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 SAVED = re.compile(r"Saved (sa-(\d{8})-korenevo[\w-]*) \(version \d+\)\.")
 
 
