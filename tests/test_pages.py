@@ -16,13 +16,25 @@ PAGES = ["pages/1_Events.py", "pages/2_Regions.py", "pages/3_Export.py"]
 
 
 @pytest.fixture
-def app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+def open_link(settings: Settings, monkeypatch: pytest.MonkeyPatch):
+    """Open the dashboard (on a fresh store) at a URL query, like following a shared link."""
     monkeypatch.setenv("STRIKE_ATLAS_DB", settings.db)
     monkeypatch.setenv("STRIKE_ATLAS_CURATED_DIR", settings.curated_dir)
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    assert not at.exception
-    return at
+
+    def run(**query: str) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=60)
+        for key, value in query.items():
+            at.query_params[key] = value
+        at.run()
+        assert not at.exception
+        return at
+
+    return run
+
+
+@pytest.fixture
+def app(open_link) -> AppTest:
+    return open_link()
 
 
 def count(at: AppTest) -> int:
@@ -73,24 +85,14 @@ def test_date_filter_changes_count(app: AppTest) -> None:
     assert 0 < count(app) < 9
 
 
-def test_link_opens_filtered_view(settings: Settings, monkeypatch) -> None:
-    monkeypatch.setenv("STRIKE_ATLAS_DB", settings.db)
-    monkeypatch.setenv("STRIKE_ATLAS_CURATED_DIR", settings.curated_dir)
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["actor"] = "Ukraine"
-    at.query_params["q"] = "Energiya"
-    at.run()
+def test_link_opens_filtered_view(open_link) -> None:
+    at = open_link(actor="Ukraine", q="Energiya")
     assert count(at) == 2
     assert at.text_input(key="f_text").value == "Energiya"
 
 
-def test_bad_link_is_reported_not_fatal(settings: Settings, monkeypatch) -> None:
-    monkeypatch.setenv("STRIKE_ATLAS_DB", settings.db)
-    monkeypatch.setenv("STRIKE_ATLAS_CURATED_DIR", settings.curated_dir)
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["from"] = "not-a-date"
-    at.run()
-    assert not at.exception
+def test_bad_link_is_reported_not_fatal(open_link) -> None:
+    at = open_link(**{"from": "not-a-date"})
     assert any("from='not-a-date'" in e.value for e in at.sidebar.error)
     assert count(at) == 9
 
@@ -140,12 +142,7 @@ def test_playback_map_only_when_asked(app: AppTest) -> None:
     assert len(args) == 2 and "timeDimension" in args[1]["script"]
 
 
-def test_ground_link_without_control_layers_is_explained(settings: Settings, monkeypatch) -> None:
-    monkeypatch.setenv("STRIKE_ATLAS_DB", settings.db)
-    monkeypatch.setenv("STRIKE_ATLAS_CURATED_DIR", settings.curated_dir)
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["ground"] = "occupied"
-    at.run()
-    assert not at.exception
+def test_ground_link_without_control_layers_is_explained(open_link) -> None:
+    at = open_link(ground="occupied")
     assert any("needs control layers" in w.value for w in at.sidebar.warning)
     assert count(at) == 9
