@@ -18,10 +18,10 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from geo.assets import static_base_url, use_local_assets
 from geo.auth import EDITING_DISABLED, EditorGate, LoginThrottle
 from geo.catalog import prepare_events
-from geo.control import GROUND_STATUSES
+from geo.places.control import GROUND_STATUSES
 from geo.errors import AtlasError
 from geo.filters import EventFilter
-from geo.gazetteer import ChainedGeocoder, GazetteerGeocoder, make_nominatim
+from geo.places.gazetteer import ChainedGeocoder, GazetteerGeocoder, make_nominatim
 from geo.schema import VERIFICATION
 from geo.settings import Settings
 from geo.store import open_store

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.control import ControlTimeline, ground_status, load_control_layers
+from geo.places.control import ControlTimeline, ground_status, load_control_layers
 from geo.settings import Settings
 
 

@@ -18,7 +18,7 @@ from geo.exporters import FORMATS, export
 from geo.filters import EventFilter
 from geo.importers import import_events, read_csv_table, read_events
 from geo.mapping import parse_mapping
-from geo.placement import placement_warnings
+from geo.places.placement import placement_warnings
 from geo.settings import Settings, settings_help
 from geo.store import open_store
 
@@ -153,7 +153,7 @@ def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_geocode(args: argparse.Namespace, settings: Settings) -> int:
-    from geo.gazetteer import (
+    from geo.places.gazetteer import (
         ATTRIBUTION,
         NOMINATIM_ATTRIBUTION,
         ChainedGeocoder,

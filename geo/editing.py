@@ -16,7 +16,7 @@ import pandas as pd
 from geopy.location import Location
 
 from geo.errors import ValidationError
-from geo.placement import PlacementWarning, placement_warnings
+from geo.places.placement import PlacementWarning, placement_warnings
 from geo.schema import COLUMNS, SOURCE_KEYS
 from geo.validation import validate_frame
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from geo.errors import ImportFormatError, RowError, ValidationError
 from geo.mapping import ColumnMapping, apply_mapping, suggest_mapping
-from geo.placement import fill_places
+from geo.places.placement import fill_places
 from geo.schema import COLUMNS
 from geo.store.base import EventStore, Progress
 from geo.validation import validate_frame

@@ -23,7 +23,7 @@ from folium.utilities import JsCode
 from jinja2 import Template
 
 from geo.popups import popup_html
-from geo.regions import load_admin0, load_admin1, occupied_regions_frame
+from geo.places.regions import load_admin0, load_admin1, occupied_regions_frame
 from geo.styling import (
     OTHER_SIDE,
     SIDE_COLORS,

@@ -6,7 +6,7 @@ from streamlit_folium import st_folium
 
 import ui
 from geo.catalog import control_timeline
-from geo.control import control_layer
+from geo.places.control import control_layer
 from geo.mapview import (
     base_map,
     cell_bounds,

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from geo.regions import region_counts, status_counts
+from geo.places.regions import region_counts, status_counts
 
 _, _, _, selected = ui.filtered_page("Regions", page="regions")
 st.subheader("By status of the region (from the event's coordinates)")

@@ -16,7 +16,7 @@ from geo.editing import (
     suggest_event_id,
 )
 from geo.errors import AtlasError
-from geo.gazetteer import ATTRIBUTION, NOMINATIM_ATTRIBUTION, candidates_table
+from geo.places.gazetteer import ATTRIBUTION, NOMINATIM_ATTRIBUTION, candidates_table
 from geo.mapview import basemap_layer
 from geo.schema import EVENT_TYPES, GEO_PRECISION, TIME_PRECISION, VERIFICATION
 

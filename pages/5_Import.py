@@ -11,7 +11,7 @@ from geo.duplicates import find_duplicates
 from geo.errors import AtlasError, ValidationError
 from geo.importers import detect_format, import_events, read_csv_table, read_events
 from geo.mapping import IGNORE, TARGETS, ColumnMapping, suggest_mapping
-from geo.placement import placement_warnings
+from geo.places.placement import placement_warnings
 from geo.schema import EVENT_TYPES, VERIFICATION
 
 ui.setup_page("Import")

@@ -1,4 +1,4 @@
-"""Tests for geo.control: loading dated control layers, status by date, ground status, map layer.
+"""Tests for geo.places.control: loading dated control layers, status by date, ground status, map layer.
 
 Every polygon here is a small square built in code; no real front-line data are used.
 """
@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.control import (
+from geo.places.control import (
     CATEGORIES,
     CATEGORY_SPELLINGS,
     GROUND_STATUSES,

@@ -1,4 +1,4 @@
-"""Tests for geo.regions: shipped boundaries, placement, status, names and counts."""
+"""Tests for geo.places.regions: shipped boundaries, placement, status, names and counts."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import regions
+from geo.places import regions
 from geo.errors import AtlasError
-from geo.regions import (
+from geo.places.regions import (
     OCCUPIED_REGIONS,
     BoundaryDataError,
     RegionError,

@@ -51,9 +51,9 @@ from geopy.location import Location
 from geopy.point import Point
 
 from geo.errors import AtlasError, ConfigError
-from geo.regions import normalize_admin1
+from geo.places.regions import normalize_admin1
 
-GAZETTEER_DIR: Final = Path(__file__).resolve().parents[1] / "data" / "gazetteer"
+GAZETTEER_DIR: Final = Path(__file__).resolve().parents[2] / "data" / "gazetteer"
 GAZETTEER_PATH: Final = GAZETTEER_DIR / "geonames_places_ua_ru_by_md.csv"
 GAZETTEER_COLUMNS: Final = (
     "geonameid",

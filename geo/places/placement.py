@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from geo.regions import normalize_admin1, place_points
+from geo.places.regions import normalize_admin1, place_points
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from pandas.api.extensions import ExtensionArray
 
 from geo.errors import AtlasError
 
-BOUNDARIES_DIR: Final = Path(__file__).resolve().parents[1] / "data" / "boundaries"
+BOUNDARIES_DIR: Final = Path(__file__).resolve().parents[2] / "data" / "boundaries"
 ADMIN1_PATH: Final = BOUNDARIES_DIR / "admin1_ua_ru_by_md_ne10m_simplified.geojson"
 ADMIN0_PATH: Final = BOUNDARIES_DIR / "admin0_region_ne10m_simplified.geojson"
 ADMIN1_NAMES_PATH: Final = BOUNDARIES_DIR / "admin1_names.csv"
@@ -66,7 +66,7 @@ except TypeError:  # pragma: no cover - pandas < 2.3
 
 
 class RegionError(AtlasError, ValueError):
-    """A caller passed something `geo.regions` cannot use (coordinates, country, frame)."""
+    """A caller passed something `geo.places.regions` cannot use (coordinates, country, frame)."""
 
 
 class BoundaryDataError(AtlasError):
