@@ -9,7 +9,7 @@ import pyogrio
 import pytest
 
 from geo.cli import main
-from geo.records import read_curated
+from geo.store.records import read_curated
 from geo.settings import Settings
 
 

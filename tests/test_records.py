@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from geo.errors import ValidationError
-from geo.records import read_curated, record_to_yaml
+from geo.store.records import read_curated, record_to_yaml
 from geo.validation import is_http_url
 
 CURATED = Path(__file__).resolve().parents[1] / "data" / "events"

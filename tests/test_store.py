@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from geo.errors import ConfigError, StoreError
-from geo.records import read_curated
+from geo.store.records import read_curated
 from geo.settings import Settings
 from geo.store import SQLiteStore, open_store
 from geo.validation import validate_frame

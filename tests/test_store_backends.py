@@ -30,7 +30,7 @@ from conftest import PROJECT, make_raw, sample_raw
 
 from geo.errors import StoreError, ValidationError
 from geo.filters import EventFilter, FilterError
-from geo.records import read_curated
+from geo.store.records import read_curated
 from geo.store.base import ConflictError, EventStore, NotFoundError
 from geo.store.sqlite import SQLiteStore
 from geo.validation import validate_frame

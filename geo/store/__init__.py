@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from geo.errors import ConfigError
-from geo.records import read_curated
+from geo.store.records import read_curated
 from geo.settings import Settings
 from geo.store.base import EventStore
 from geo.store.sqlite import SQLiteStore
