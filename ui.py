@@ -15,9 +15,9 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
-from geo.assets import static_base_url, use_local_assets
+from geo.views.assets import static_base_url, use_local_assets
 from geo.auth import EDITING_DISABLED, EditorGate, LoginThrottle
-from geo.catalog import prepare_events
+from geo.views.catalog import prepare_events
 from geo.places.control import GROUND_STATUSES
 from geo.errors import AtlasError
 from geo.filters import EventFilter
@@ -25,7 +25,7 @@ from geo.places.gazetteer import ChainedGeocoder, GazetteerGeocoder, make_nomina
 from geo.schema import VERIFICATION
 from geo.settings import Settings
 from geo.store import open_store
-from geo.styling import SIDES
+from geo.views.styling import SIDES
 
 _FILTER = "_sa_filter"  # session key: the active EventFilter
 _QUERY = "_sa_query"  # session key: the URL query we last wrote

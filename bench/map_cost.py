@@ -19,8 +19,8 @@ import folium
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.synthetic import synthetic_events
-from geo.mapview import base_map, events_layer
-from geo.popups import popup_html
+from geo.views.mapview import base_map, events_layer
+from geo.views.popups import popup_html
 
 
 def _median_time(fn, repeat: int) -> tuple[float, object]:

@@ -358,7 +358,7 @@ def bench_map(n: int, frame: Any, to_json_bytes: int | None, runs: int) -> list[
     import numpy as np
 
     from geo.exporters import to_geodataframe
-    from geo.mapview import base_map, events_layer
+    from geo.views.mapview import base_map, events_layer
     from geo.settings import Settings
 
     empty = _render_size(folium.FeatureGroup())

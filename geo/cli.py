@@ -12,7 +12,7 @@ import pandas as pd
 
 from geo import __version__
 from geo.auth import hash_password
-from geo.catalog import prepare_events
+from geo.views.catalog import prepare_events
 from geo.errors import AtlasError, ConfigError, ValidationError
 from geo.exporters import FORMATS, export
 from geo.filters import EventFilter
@@ -132,7 +132,7 @@ def _cmd_hash_password(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_assets(args: argparse.Namespace, settings: Settings) -> int:
-    from geo.assets import default_vendor_dir, fetch_assets
+    from geo.views.assets import default_vendor_dir, fetch_assets
 
     files = fetch_assets(default_vendor_dir(), force=args.force)
     print(f"{len(files)} map assets in {default_vendor_dir()}")

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.assets import default_vendor_dir, external_urls, inline_assets, load_manifest
+from geo.views.assets import default_vendor_dir, external_urls, inline_assets, load_manifest
 from geo.errors import AtlasError
 from geo.exporters import atomic_output
-from geo.mapview import build_map
+from geo.views.mapview import build_map
 
 
 class StandaloneError(AtlasError):

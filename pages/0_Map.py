@@ -5,9 +5,9 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 import ui
-from geo.catalog import control_timeline
+from geo.views.catalog import control_timeline
 from geo.places.control import control_layer
-from geo.mapview import (
+from geo.views.mapview import (
     base_map,
     cell_bounds,
     events_layer,
@@ -16,7 +16,7 @@ from geo.mapview import (
     playback_map,
     view_for,
 )
-from geo.timeline import daily_counts, timeline_chart
+from geo.views.timeline import daily_counts, timeline_chart
 
 settings = ui.setup_page("Map")
 events = ui.load_events()

@@ -3,8 +3,8 @@
 import streamlit as st
 
 import ui
-from geo.popups import popup_html
-from geo.tables import event_detail_rows, events_table
+from geo.views.popups import popup_html
+from geo.views.tables import event_detail_rows, events_table
 
 _, _, _, selected = ui.filtered_page("Events", page="events")
 st.dataframe(events_table(selected), hide_index=True, width="stretch")
@@ -15,7 +15,7 @@ if len(selected):
     chosen = st.selectbox("Event", ids, key="detail_event")
     row = selected[selected["event_id"] == chosen].iloc[0]
     st.table(event_detail_rows(row))
-    st.html(popup_html(row))  # escaped in geo.popups; st.html sanitises again
+    st.html(popup_html(row))  # escaped in geo.views.popups; st.html sanitises again
     st.subheader("History")
     with ui.open_store_rw() as store:
         history = store.history(chosen)

@@ -17,7 +17,7 @@ from geo.editing import (
 )
 from geo.errors import AtlasError
 from geo.places.gazetteer import ATTRIBUTION, NOMINATIM_ATTRIBUTION, candidates_table
-from geo.mapview import basemap_layer
+from geo.views.mapview import basemap_layer
 from geo.schema import EVENT_TYPES, GEO_PRECISION, TIME_PRECISION, VERIFICATION
 
 settings = ui.setup_page("Edit")

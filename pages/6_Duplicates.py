@@ -6,7 +6,7 @@ import streamlit as st
 import ui
 from geo.curation import decide, open_candidates
 from geo.errors import AtlasError
-from geo.tables import event_detail_rows
+from geo.views.tables import event_detail_rows
 
 MAX_REVIEW = 20_000  # pairs grow with density; beyond this a reviewer cannot keep up anyway
 

@@ -17,8 +17,8 @@ import folium
 import pytest
 from folium import plugins
 
-from geo import assets
-from geo.assets import (
+from geo.views import assets
+from geo.views.assets import (
     AssetError,
     assets_present,
     external_urls,

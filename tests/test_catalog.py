@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.catalog import prepare_events
+from geo.views.catalog import prepare_events
 from geo.cli import main
 from geo.filters import EventFilter, FilterError
 from geo.settings import Settings

@@ -4,8 +4,8 @@ import folium
 import pandas as pd
 import pytest
 
-from geo.assets import external_urls, reset_local_assets, use_local_assets
-from geo.mapview import (
+from geo.views.assets import external_urls, reset_local_assets, use_local_assets
+from geo.views.mapview import (
     base_map,
     build_map,
     events_geojson,
@@ -14,7 +14,7 @@ from geo.mapview import (
     occupied_layer,
     playback_map,
 )
-from geo.styling import SIDE_NAMES, side_of, sides
+from geo.views.styling import SIDE_NAMES, side_of, sides
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def test_sides_column(events: pd.DataFrame) -> None:
 
 
 def test_latest_events_are_the_newest(events: pd.DataFrame) -> None:
-    from geo.mapview import latest_events
+    from geo.views.mapview import latest_events
 
     shuffled = events.sample(frac=1, random_state=1)
     assert sorted(latest_events(shuffled, 2)["event_id"]) == ["t-1", "t-3"]

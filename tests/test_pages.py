@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.assets import assets_present, external_urls
+from geo.views.assets import assets_present, external_urls
 from geo.settings import Settings
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.assets import external_urls
+from geo.views.assets import external_urls
 from geo.standalone import standalone_html, write_standalone
 
 

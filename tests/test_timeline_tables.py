@@ -1,7 +1,7 @@
 import pandas as pd
 
-from geo.tables import event_detail_rows, events_table
-from geo.timeline import daily_counts, timeline_chart
+from geo.views.tables import event_detail_rows, events_table
+from geo.views.timeline import daily_counts, timeline_chart
 
 
 def test_daily_counts(events: pd.DataFrame) -> None:

@@ -120,7 +120,7 @@ def test_map_draws(atlas: Session, screenshots: Path) -> None:
         assert word in legend, legend
     # Country / admin-1 outlines and the occupied regions are SVG paths.
     assert frame.locator("path.leaflet-interactive").count() > 5
-    for colour in ("#7b1fa2", "#ef6c00"):  # annexed, claimed fills (geo.mapview)
+    for colour in ("#7b1fa2", "#ef6c00"):  # annexed, claimed fills (geo.views.mapview)
         assert frame.locator(f'path.leaflet-interactive[fill="{colour}"]').count() >= 1, colour
     # Every asset came from the app (no CDN): Leaflet is there and nothing was blocked.
     assert frame.locator("script[src]").evaluate_all(

@@ -22,9 +22,9 @@ from folium.plugins import Fullscreen, TimestampedGeoJson
 from folium.utilities import JsCode
 from jinja2 import Template
 
-from geo.popups import popup_html
+from geo.views.popups import popup_html
 from geo.places.regions import load_admin0, load_admin1, occupied_regions_frame
-from geo.styling import (
+from geo.views.styling import (
     OTHER_SIDE,
     SIDE_COLORS,
     SIDE_NAMES,
@@ -123,7 +123,7 @@ def occupied_layer() -> folium.FeatureGroup:
 
 # A marker is an inline SVG in a divIcon: colour from the side, shape from the type. Both are
 # looked up in our own tables by index, so no data string reaches the markup; the popup HTML
-# was escaped in Python (geo.popups).
+# was escaped in Python (geo.views.popups).
 _POINT_TO_LAYER = """
 function(feature, latlng) {
   var shapes = %(shapes)s;

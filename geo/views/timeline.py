@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from geo.styling import SIDE_COLORS, SIDE_NAMES, sides
+from geo.views.styling import SIDE_COLORS, SIDE_NAMES, sides
 
 
 def daily_counts(frame: pd.DataFrame) -> pd.DataFrame:

@@ -136,7 +136,7 @@ def _safe_relpath(rel: str) -> str:
 
 def default_vendor_dir() -> Path:
     """`<repo>/static/vendor`: Streamlit serves `static/` beside the main script (app.py)."""
-    return Path(__file__).resolve().parents[1] / "static" / "vendor"
+    return Path(__file__).resolve().parents[2] / "static" / "vendor"
 
 
 def assets_present(dest: Path | None = None, *, manifest_path: Path | None = None) -> bool:
@@ -375,7 +375,7 @@ def _generate(generator: str, dest: str) -> str:
     if generator == "leaflet-icon-path-js":
         images = posixpath.relpath("leaflet/dist/images", posixpath.dirname(dest))
         return (
-            "/* Written by geo/assets.py. Leaflet guesses its marker-icon folder from leaflet.css,"
+            "/* Written by geo/views/assets.py. Leaflet guesses its marker-icon folder from leaflet.css,"
             "\n   which streamlit-folium loads only after the map script ran (it then guesses"
             "\n   '.../dist' without '/images/'). Point it at the local copy instead. */\n"
             "(function () {\n"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import orjson
 import pandas as pd
 
-from geo.popups import date_label, place_label, sources_list
+from geo.views.popups import date_label, place_label, sources_list
 from geo.schema import COLUMNS, FIELD_BY_NAME
 
 
