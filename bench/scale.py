@@ -357,7 +357,7 @@ def bench_map(n: int, frame: Any, to_json_bytes: int | None, runs: int) -> list[
     import folium
     import numpy as np
 
-    from geo.exporters import to_geodataframe
+    from geo.io.exporters import to_geodataframe
     from geo.views.mapview import base_map, events_layer
     from geo.settings import Settings
 
@@ -436,7 +436,7 @@ def bench_export(n: int, frame: Any, work: Path, runs: int) -> tuple[list[Row], 
     """write_geojson vs to_json vs to_file; returns the rows and to_json's size in bytes."""
     import orjson
 
-    from geo.exporters import to_geodataframe, write_geojson
+    from geo.io.exporters import to_geodataframe, write_geojson
 
     path = work / "ours.geojson"
 

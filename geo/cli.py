@@ -14,10 +14,10 @@ from geo import __version__
 from geo.auth import hash_password
 from geo.views.catalog import prepare_events
 from geo.errors import AtlasError, ConfigError, ValidationError
-from geo.exporters import FORMATS, export
+from geo.io.exporters import FORMATS, export
 from geo.filters import EventFilter
-from geo.importers import import_events, read_csv_table, read_events
-from geo.mapping import parse_mapping
+from geo.io.importers import import_events, read_csv_table, read_events
+from geo.io.mapping import parse_mapping
 from geo.places.placement import placement_warnings
 from geo.settings import Settings, settings_help
 from geo.store import open_store
@@ -140,7 +140,7 @@ def _cmd_assets(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
-    from geo.standalone import write_standalone
+    from geo.io.standalone import write_standalone
 
     flt = filter_from_args(args)
     frame = _query(settings, flt)

@@ -3,8 +3,8 @@
 import streamlit as st
 
 import ui
-from geo.exporters import MEDIA_TYPES, export_bytes
-from geo.standalone import standalone_html
+from geo.io.exporters import MEDIA_TYPES, export_bytes
+from geo.io.standalone import standalone_html
 
 settings, _, _, selected = ui.filtered_page("Export", page="export")
 st.write("Files are built when you click, from exactly the events counted above.")

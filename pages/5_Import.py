@@ -9,8 +9,8 @@ import streamlit as st
 import ui
 from geo.duplicates import find_duplicates
 from geo.errors import AtlasError, ValidationError
-from geo.importers import detect_format, import_events, read_csv_table, read_events
-from geo.mapping import IGNORE, TARGETS, ColumnMapping, suggest_mapping
+from geo.io.importers import detect_format, import_events, read_csv_table, read_events
+from geo.io.mapping import IGNORE, TARGETS, ColumnMapping, suggest_mapping
 from geo.places.placement import placement_warnings
 from geo.schema import EVENT_TYPES, VERIFICATION
 

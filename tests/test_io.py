@@ -9,8 +9,8 @@ import pytest
 from conftest import make_raw
 
 from geo.errors import ImportFormatError, ValidationError
-from geo.exporters import acled_csv_frame, export, export_bytes
-from geo.importers import import_events, read_events
+from geo.io.exporters import acled_csv_frame, export, export_bytes
+from geo.io.importers import import_events, read_events
 from geo.store import SQLiteStore
 
 
@@ -188,7 +188,7 @@ def test_export_is_atomic(events: pd.DataFrame, tmp_path: Path, monkeypatch) -> 
         yield b'{"type":"Feature"'
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("geo.exporters._feature_chunks", boom)
+    monkeypatch.setattr("geo.io.exporters._feature_chunks", boom)
     with pytest.raises(RuntimeError):
         export(events, "geojson", path)
     assert path.read_bytes() == before

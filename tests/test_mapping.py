@@ -8,8 +8,8 @@ import pytest
 
 from geo.cli import main
 from geo.errors import ImportFormatError, ValidationError
-from geo.importers import read_events
-from geo.mapping import ColumnMapping, parse_mapping, suggest_mapping
+from geo.io.importers import read_events
+from geo.io.mapping import ColumnMapping, parse_mapping, suggest_mapping
 from geo.places.placement import fill_places, placement_warnings
 from geo.settings import Settings
 from geo.validation import validate_frame

@@ -614,7 +614,7 @@ def test_query_with_ground_needs_control_layers(store: EventStore, events: pd.Da
 @pytest.fixture(scope="session")
 def big_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """100,000 valid events as our CSV export, built quickly from the 4-event fixture."""
-    from geo.exporters import acled_csv_frame
+    from geo.io.exporters import acled_csv_frame
 
     small = acled_csv_frame(validate_frame(pd.DataFrame(sample_raw())))
     big = small.iloc[np.tile(np.arange(len(small)), 25_000)].reset_index(drop=True)

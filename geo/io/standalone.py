@@ -15,7 +15,7 @@ import pandas as pd
 
 from geo.views.assets import default_vendor_dir, external_urls, inline_assets, load_manifest
 from geo.errors import AtlasError
-from geo.exporters import atomic_output
+from geo.io.exporters import atomic_output
 from geo.views.mapview import build_map
 
 

@@ -14,7 +14,7 @@ import orjson
 import pandas as pd
 
 from geo.errors import ImportFormatError, RowError, ValidationError
-from geo.mapping import ColumnMapping, apply_mapping, suggest_mapping
+from geo.io.mapping import ColumnMapping, apply_mapping, suggest_mapping
 from geo.places.placement import fill_places
 from geo.schema import COLUMNS
 from geo.store.base import EventStore, Progress

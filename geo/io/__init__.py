@@ -1,0 +1,1 @@
+"""Reading and writing events: importers, exporters, column mapping, the standalone HTML map."""
