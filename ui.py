@@ -16,7 +16,7 @@ import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
 from geo.views.assets import static_base_url, use_local_assets
-from geo.auth import EDITING_DISABLED, EditorGate, LoginThrottle
+from geo.curation.auth import EDITING_DISABLED, EditorGate, LoginThrottle
 from geo.views.catalog import prepare_events
 from geo.places.control import GROUND_STATUSES
 from geo.errors import AtlasError

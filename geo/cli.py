@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo import __version__
-from geo.auth import hash_password
+from geo.curation.auth import hash_password
 from geo.views.catalog import prepare_events
 from geo.errors import AtlasError, ConfigError, ValidationError
 from geo.io.exporters import FORMATS, export

@@ -6,8 +6,8 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 import ui
-from geo.duplicates import find_duplicates
-from geo.editing import (
+from geo.curation.duplicates import find_duplicates
+from geo.curation.editing import (
     FORM_FIELDS,
     check_form,
     empty_form,

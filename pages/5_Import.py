@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from geo.duplicates import find_duplicates
+from geo.curation.duplicates import find_duplicates
 from geo.errors import AtlasError, ValidationError
 from geo.io.importers import detect_format, import_events, read_csv_table, read_events
 from geo.io.mapping import IGNORE, TARGETS, ColumnMapping, suggest_mapping

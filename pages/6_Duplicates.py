@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from geo.curation import decide, open_candidates
+from geo.curation.decisions import decide, open_candidates
 from geo.errors import AtlasError
 from geo.views.tables import event_detail_rows
 

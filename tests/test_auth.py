@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from geo.auth import (
+from geo.curation.auth import (
     EDITING_DISABLED,
     EditorGate,
     LoginResult,

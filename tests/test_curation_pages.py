@@ -9,8 +9,8 @@ import pytest
 from conftest import make_raw
 from streamlit.testing.v1 import AppTest
 
-from geo.auth import hash_password
-from geo.curation import decide, open_candidates
+from geo.curation.auth import hash_password
+from geo.curation.decisions import decide, open_candidates
 from geo.settings import Settings
 from geo.store import SQLiteStore, open_store
 from geo.validation import validate_frame

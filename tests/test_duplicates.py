@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from conftest import make_raw
 
-from geo.duplicates import (
+from geo.curation.duplicates import (
     PAIR_COLUMNS,
     RADIUS_KM,
     REGION_KM,

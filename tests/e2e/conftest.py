@@ -162,7 +162,7 @@ def _seed_env(work: Path, *, xss: bool = True, editor_password: str | None = Non
         STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
     )
     if editor_password is not None:
-        from geo.auth import HASH_ENV, hash_password
+        from geo.curation.auth import HASH_ENV, hash_password
 
         env[HASH_ENV] = hash_password(editor_password)
     return env

@@ -1,6 +1,6 @@
 """Curator decisions on duplicate candidates: which pairs are still open, and merging a pair.
 
-`geo.duplicates` finds candidates and says how two records combine; this module applies a
+`geo.curation.duplicates` finds candidates and says how two records combine; this module applies a
 decision to the store, so merging is one tested function rather than page code: the merged
 record is saved over the kept one (with its version checked), the other is deleted (reversibly)
 with a reason naming the kept one, and the decision is remembered so the pair is not asked again.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geo.duplicates import DuplicateDecision, merge_events, within_batch_duplicates
+from geo.curation.duplicates import DuplicateDecision, merge_events, within_batch_duplicates
 from geo.store.base import EventStore
 from geo.validation import validate_frame
 

@@ -1,0 +1,1 @@
+"""Changing the record: editing, duplicates, merge decisions and editor access."""
