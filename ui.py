@@ -15,16 +15,16 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
-from geo.views.assets import static_base_url, use_local_assets
 from geo.curation.auth import EDITING_DISABLED, EditorGate, LoginThrottle
-from geo.views.catalog import prepare_events
-from geo.places.control import GROUND_STATUSES
 from geo.errors import AtlasError
 from geo.filters import EventFilter
+from geo.places.control import GROUND_STATUSES
 from geo.places.gazetteer import ChainedGeocoder, GazetteerGeocoder, make_nominatim
 from geo.schema import VERIFICATION
 from geo.settings import Settings
 from geo.store import open_store
+from geo.views.assets import static_base_url, use_local_assets
+from geo.views.catalog import prepare_events
 from geo.views.styling import SIDES
 
 _FILTER = "_sa_filter"  # session key: the active EventFilter

@@ -358,8 +358,8 @@ def bench_map(n: int, frame: Any, to_json_bytes: int | None, runs: int) -> list[
     import numpy as np
 
     from geo.io.exporters import to_geodataframe
-    from geo.views.mapview import base_map, events_layer
     from geo.settings import Settings
+    from geo.views.mapview import base_map, events_layer
 
     empty = _render_size(folium.FeatureGroup())
     base = len(base_map().get_root().render().encode()) - empty

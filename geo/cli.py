@@ -12,15 +12,15 @@ import pandas as pd
 
 from geo import __version__
 from geo.curation.auth import hash_password
-from geo.views.catalog import prepare_events
 from geo.errors import AtlasError, ConfigError, ValidationError
-from geo.io.exporters import FORMATS, export
 from geo.filters import EventFilter
+from geo.io.exporters import FORMATS, export
 from geo.io.importers import import_events, read_csv_table, read_events
 from geo.io.mapping import parse_mapping
 from geo.places.placement import placement_warnings
 from geo.settings import Settings, settings_help
 from geo.store import open_store
+from geo.views.catalog import prepare_events
 
 
 def _add_filter_flags(p: argparse.ArgumentParser) -> None:

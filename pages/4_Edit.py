@@ -17,8 +17,8 @@ from geo.curation.editing import (
 )
 from geo.errors import AtlasError
 from geo.places.gazetteer import ATTRIBUTION, NOMINATIM_ATTRIBUTION, candidates_table
-from geo.views.mapview import basemap_layer
 from geo.schema import EVENT_TYPES, GEO_PRECISION, TIME_PRECISION, VERIFICATION
+from geo.views.mapview import basemap_layer
 
 settings = ui.setup_page("Edit")
 st.title("Add or edit an event")

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.views.catalog import prepare_events
 from geo.cli import main
 from geo.filters import EventFilter, FilterError
 from geo.settings import Settings
+from geo.views.catalog import prepare_events
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 

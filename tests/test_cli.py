@@ -9,8 +9,8 @@ import pyogrio
 import pytest
 
 from geo.cli import main
-from geo.store.records import read_curated
 from geo.settings import Settings
+from geo.store.records import read_curated
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Tests for geo.places.control: loading dated control layers, status by date, ground status, map layer.
+"""Tests for geo.places.control: loading dated control layers, status by date, ground status, map.
 
 Every polygon here is a small square built in code; no real front-line data are used.
 """
@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from geo.errors import AtlasError
 from geo.places.control import (
     CATEGORIES,
     CATEGORY_SPELLINGS,
@@ -29,7 +30,6 @@ from geo.places.control import (
     ground_status,
     load_control_layers,
 )
-from geo.errors import AtlasError
 
 
 def square(x0: float, y0: float, size: float = 1.0) -> shapely.Polygon:

@@ -1,4 +1,4 @@
-"""Tests for geo.places.gazetteer: shipped data, name matching, filters, chaining and Nominatim set-up.
+"""Tests for geo.places.gazetteer: shipped data, name matching, filters, chaining, Nominatim.
 
 No test touches the network: online geocoders are fakes, and an autouse fixture makes any
 socket connection fail loudly.
@@ -24,8 +24,8 @@ from geopy.geocoders import Nominatim
 from geopy.location import Location
 from geopy.point import Point
 
-from geo.places import gazetteer
 from geo.errors import AtlasError, ConfigError
+from geo.places import gazetteer
 from geo.places.gazetteer import (
     ATTRIBUTION,
     CANDIDATE_COLUMNS,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.views.assets import assets_present, external_urls
 from geo.settings import Settings
+from geo.views.assets import assets_present, external_urls
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = ["pages/1_Events.py", "pages/2_Regions.py", "pages/3_Export.py"]

@@ -2,8 +2,8 @@ import pandas as pd
 import pytest
 from conftest import make_raw
 
-from geo.views.popups import date_label, popup_html, safe_link, sources_html
 from geo.validation import validate_frame
+from geo.views.popups import date_label, popup_html, safe_link, sources_html
 
 XSS = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 

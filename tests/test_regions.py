@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.places import regions
 from geo.errors import AtlasError
+from geo.places import regions
 from geo.places.regions import (
     OCCUPIED_REGIONS,
     BoundaryDataError,

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.views.assets import external_urls
 from geo.io.standalone import standalone_html, write_standalone
+from geo.views.assets import external_urls
 
 
 def test_self_contained_has_no_outside_links(events: pd.DataFrame) -> None:

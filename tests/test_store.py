@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from geo.errors import ConfigError, StoreError
-from geo.store.records import read_curated
 from geo.settings import Settings
 from geo.store import SQLiteStore, open_store
+from geo.store.records import read_curated
 from geo.validation import validate_frame
 
 

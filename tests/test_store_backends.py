@@ -30,8 +30,8 @@ from conftest import PROJECT, make_raw, sample_raw
 
 from geo.errors import StoreError, ValidationError
 from geo.filters import EventFilter, FilterError
-from geo.store.records import read_curated
 from geo.store.base import ConflictError, EventStore, NotFoundError
+from geo.store.records import read_curated
 from geo.store.sqlite import SQLiteStore
 from geo.validation import validate_frame
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.views.assets import default_vendor_dir, external_urls, inline_assets, load_manifest
 from geo.errors import AtlasError
 from geo.io.exporters import atomic_output
+from geo.views.assets import default_vendor_dir, external_urls, inline_assets, load_manifest
 from geo.views.mapview import build_map
 
 

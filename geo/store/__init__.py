@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from geo.errors import ConfigError
-from geo.store.records import read_curated
 from geo.settings import Settings
 from geo.store.base import EventStore
+from geo.store.records import read_curated
 from geo.store.sqlite import SQLiteStore
 
 __all__ = ["EventStore", "SQLiteStore", "open_store"]

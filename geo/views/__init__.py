@@ -1,1 +1,1 @@
-"""How events are shown: the cached frame, the map, popups, styling, timeline, tables and the offline assets."""
+"""How events are shown: the cached frame, map, popups, styling, timeline, tables, assets."""

@@ -375,7 +375,8 @@ def _generate(generator: str, dest: str) -> str:
     if generator == "leaflet-icon-path-js":
         images = posixpath.relpath("leaflet/dist/images", posixpath.dirname(dest))
         return (
-            "/* Written by geo/views/assets.py. Leaflet guesses its marker-icon folder from leaflet.css,"
+            "/* Written by geo/views/assets.py. Leaflet guesses its marker-icon folder from"
+            " leaflet.css,"
             "\n   which streamlit-folium loads only after the map script ran (it then guesses"
             "\n   '.../dist' without '/images/'). Point it at the local copy instead. */\n"
             "(function () {\n"

@@ -22,8 +22,8 @@ from folium.plugins import Fullscreen, TimestampedGeoJson
 from folium.utilities import JsCode
 from jinja2 import Template
 
-from geo.views.popups import popup_html
 from geo.places.regions import load_admin0, load_admin1, occupied_regions_frame
+from geo.views.popups import popup_html
 from geo.views.styling import (
     OTHER_SIDE,
     SIDE_COLORS,

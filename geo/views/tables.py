@@ -9,8 +9,8 @@ from __future__ import annotations
 import orjson
 import pandas as pd
 
-from geo.views.popups import date_label, place_label, sources_list
 from geo.schema import COLUMNS, FIELD_BY_NAME
+from geo.views.popups import date_label, place_label, sources_list
 
 
 def events_table(frame: pd.DataFrame) -> pd.DataFrame:
