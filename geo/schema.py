@@ -82,6 +82,12 @@ FIELDS: Final[tuple[Field, ...]] = (
     Field("weapon", "str", False, "Drone, missile, artillery, …"),
     Field("country", "str", True, "ISO 3166-1 alpha-2 code of the country where it happened."),
     Field("admin1", "str", False, "First-level region (oblast)."),
+    Field(
+        "admin1_code",
+        "str",
+        False,
+        "ISO 3166-2 code of the admin-1 region the point lies in (derived from the point).",
+    ),
     Field("admin2", "str", False, "Second-level region (raion)."),
     Field("location", "str", False, "Place name."),
     Field("latitude", "float", True, "WGS84 latitude, −90…90."),
@@ -164,11 +170,25 @@ def empty_frame() -> pd.DataFrame:
     return normalize_dtypes(pd.DataFrame({c: [] for c in COLUMNS}))
 
 
+def _datetimes(col: pd.Series, *, utc: bool) -> pd.Series:
+    """Datetimes as they are, or ISO 8601 text parsed value by value (never a guessed format).
+
+    pandas guesses one format from the first text value and applies it to all: a column mixing
+    "…12:00:00+00" with "…12:00:00.5+00" then fails. Every store and reader hands ISO 8601.
+    """
+    if pd.api.types.is_datetime64_any_dtype(col.dtype):
+        return pd.to_datetime(col, utc=utc) if utc else col
+    if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
+        return pd.to_datetime(col, utc=utc, format="ISO8601")
+    return pd.to_datetime(col, utc=utc)
+
+
 def normalize_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
     """Give an already-validated frame the canonical column order and dtypes.
 
     Text columns become pandas strings, counts nullable integers, dates datetime64, so every
-    reader (SQLite, GeoJSON, CSV, YAML) hands the views the same thing.
+    reader (SQLite, PostGIS, GeoJSON, CSV, YAML) hands the views the same thing. Text dates
+    must be ISO 8601 (validation and the stores write nothing else).
     """
     out = pd.DataFrame(index=frame.index)
     for f in FIELDS:
@@ -180,9 +200,9 @@ def normalize_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
         elif f.kind == "float":
             out[f.name] = pd.to_numeric(col).astype("float64")
         elif f.kind == "date":
-            out[f.name] = pd.to_datetime(col).astype("datetime64[ns]")
+            out[f.name] = _datetimes(col, utc=False).astype("datetime64[ns]")
         else:
-            out[f.name] = pd.to_datetime(col, utc=True).astype("datetime64[ns, UTC]")
+            out[f.name] = _datetimes(col, utc=True).astype("datetime64[ns, UTC]")
     for name in ("event_type", "actor1", "country", "verification"):
         out[name] = out[name].astype("category")
     return out.reset_index(drop=True)

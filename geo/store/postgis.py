@@ -279,15 +279,44 @@ def _copy_text(value: str) -> str:
     return value
 
 
+def _read_expr(kind: str, name: str) -> str:
+    """How a column is read: dates and timestamps as integers, so nothing parses text.
+
+    A date comes as days since 1970-01-01 and a timestamp as microseconds since the epoch
+    (UTC): exact, and the same whatever the server's DateStyle or the value's precision.
+    """
+    if kind == "date":
+        return f"({name} - DATE '1970-01-01') AS {name}"
+    if kind == "datetime":
+        return f"(EXTRACT(EPOCH FROM {name}) * 1000000)::bigint AS {name}"
+    return name
+
+
+_READ_COLS = ", ".join(_read_expr(f.kind, f.name) for f in FIELDS)
 _ARROW_TYPES = {
-    f.name: pa.int64() if f.kind == "int" else pa.float64() if f.kind == "float" else pa.string()
+    f.name: pa.int64()
+    if f.kind in ("int", "datetime")
+    else pa.int32()
+    if f.kind == "date"
+    else pa.float64()
+    if f.kind == "float"
+    else pa.string()
     for f in FIELDS
+}
+_ARROW_CASTS = {
+    f.name: pa.date32() if f.kind == "date" else pa.timestamp("us", tz="UTC")
+    for f in FIELDS
+    if f.kind in ("date", "datetime")
 }
 _ARROW_TO_PANDAS = {pa.int64(): pd.Int64Dtype()}
 
 
 def _csv_to_frame(data: bytes, rows: int = -1) -> pd.DataFrame:
-    """PostgreSQL CSV (NULL unquoted-empty, '' quoted) → a typed events frame, losslessly."""
+    """PostgreSQL CSV of `_READ_COLS` (NULL unquoted-empty, '' quoted) → a typed events frame.
+
+    Every column arrives typed: text, integers, shortest-exact floats, and dates and
+    timestamps as integers (see `_read_expr`), so no value is ever parsed by guessing.
+    """
     if not data:
         return empty_frame()
     # One newline per row and no CR: no value spans lines, so Arrow may split the input
@@ -304,7 +333,11 @@ def _csv_to_frame(data: bytes, rows: int = -1) -> pd.DataFrame:
             quoted_strings_can_be_null=False,
         ),
     )
-    return normalize_dtypes(table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get))
+    for name, typ in _ARROW_CASTS.items():
+        i = table.schema.get_field_index(name)
+        table = table.set_column(i, name, table.column(i).cast(typ))
+    frame = table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get, date_as_object=False)
+    return normalize_dtypes(frame)
 
 
 # -- the store ----------------------------------------------------------------------------------
@@ -481,7 +514,7 @@ class PostGISStore(EventStore):
     def _frame(self, where: str, params: Sequence[object] = ()) -> pd.DataFrame:
         # No ORDER BY: like SQLiteStore.load, rows come in storage order (sorting a million
         # rows on the server doubles the time of a load)
-        sql = f"COPY (SELECT {_COLS} FROM events WHERE {where}) TO STDOUT WITH (FORMAT csv)"
+        sql = f"COPY (SELECT {_READ_COLS} FROM events WHERE {where}) TO STDOUT WITH (FORMAT csv)"
         buf = io.BytesIO()
         with (
             self._errors(f"reading events from {self.url}"),
