@@ -66,7 +66,7 @@ def edited(row: pd.Series, **changes: object) -> pd.Series:
 def test_v1_store_is_migrated(tmp_path: Path, events: pd.DataFrame) -> None:
     path = tmp_path / "old.sqlite"
     conn = sqlite3.connect(path)
-    cols = ", ".join(f"{c} TEXT" for c in events.columns)
+    cols = ", ".join(f"{c} TEXT" for c in events.columns if c != "admin1_code")  # schema 1
     conn.executescript(
         f"CREATE TABLE events ({cols});"
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -80,7 +80,9 @@ def test_v1_store_is_migrated(tmp_path: Path, events: pd.DataFrame) -> None:
     with SQLiteStore(path) as store:
         row, version = store.get("old-1")
         assert version == 1 and row["event_type"] == "Battles"
+        assert row["admin1_code"] == "UA-14"  # filled from the point (Donetsk Oblast)
         assert store.history("old-1").empty
+        assert store.revision() == 4  # bumped: caches of the old shape never match
 
 
 def test_snapshot_cache_matches_a_full_read(tmp_path: Path, events: pd.DataFrame) -> None:

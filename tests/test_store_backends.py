@@ -133,20 +133,21 @@ class Backend:
     db: str
     dbname: str = ""
     server: PgServer | None = None
+    cache_dir: Path | None = None  # PostGIS snapshots (never the user's ~/.cache in tests)
 
     def open(self) -> EventStore:
         if self.name == "sqlite":
             return SQLiteStore(self.db)
         from geo.store.postgis import PostGISStore
 
-        return PostGISStore(self.db)
+        return PostGISStore(self.db, cache_dir=self.cache_dir)
 
 
 @contextmanager
-def _pg_backend(server: PgServer) -> Iterator[Backend]:
+def _pg_backend(server: PgServer, cache_dir: Path) -> Iterator[Backend]:
     name = server.create()
     try:
-        yield Backend("postgis", _with_db(server.url, name), name, server)
+        yield Backend("postgis", _with_db(server.url, name), name, server, cache_dir)
     finally:
         server.drop(name)
 
@@ -156,14 +157,14 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
     if request.param == "sqlite":
         yield Backend("sqlite", str(tmp_path / "store.sqlite"))
         return
-    with _pg_backend(request.getfixturevalue("pg_server")) as pg:
+    with _pg_backend(request.getfixturevalue("pg_server"), tmp_path / "pg-cache") as pg:
         yield pg
 
 
 @pytest.fixture
-def pg(pg_server: PgServer) -> Iterator[Backend]:
+def pg(pg_server: PgServer, tmp_path: Path) -> Iterator[Backend]:
     """A fresh PostGIS database only (for the backend's own tests)."""
-    with _pg_backend(pg_server) as backend:
+    with _pg_backend(pg_server, tmp_path / "pg-cache") as backend:
         yield backend
 
 
@@ -803,7 +804,7 @@ def test_pushed_down_patterns_cover_python_case_folding() -> None:
     import string
 
     pytest.importorskip("psycopg")
-    from geo.store.postgis import _ci
+    from geo.store.pgquery import ci_pattern as _ci
 
     cased = [chr(i) for i in range(0x110000) if chr(i).lower() != chr(i).upper()]
     series = pd.Series(cased, dtype="string")

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pandas as pd
 
@@ -29,9 +31,9 @@ from geo.store.base import (
     history_frame,
     stale_version,
 )
-from geo.store.snapshot import SnapshotCache
+from geo.store.snapshot import SnapshotCache, patched
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SQL_TYPES = {
     "str": "TEXT",
@@ -60,6 +62,7 @@ def _create_sql() -> list[str]:
         "CREATE INDEX IF NOT EXISTS events_changed ON events (changed_rev)",
         "CREATE INDEX IF NOT EXISTS events_date ON events (event_date)",
         "CREATE INDEX IF NOT EXISTS events_lonlat ON events (longitude, latitude)",
+        "CREATE INDEX IF NOT EXISTS events_admin1_code ON events (admin1_code)",
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         f"INSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}')",
         "INSERT OR IGNORE INTO meta VALUES ('revision', '0')",
@@ -78,8 +81,29 @@ _HISTORY_SQL = [
     "  decided_at TEXT NOT NULL,\n  reason TEXT NOT NULL,\n  PRIMARY KEY (event_a, event_b)\n)",
 ]
 
-# Schema migrations: version -> statements that bring the previous version up to it.
-_MIGRATIONS: dict[int, list[str]] = {
+
+def fill_admin1_codes(conn: sqlite3.Connection) -> None:
+    """Migration step: give every stored event the ISO 3166-2 code of the region of its point."""
+    from geo.places.regions import place_points  # lazy: boundaries load only when needed
+
+    rows = conn.execute("SELECT rowid, longitude, latitude FROM events").fetchall()
+    if not rows:
+        return
+    rowids, lon, lat = zip(*rows, strict=True)
+    codes = place_points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))["admin1_iso"]
+    conn.executemany(
+        "UPDATE events SET admin1_code = ? WHERE rowid = ?",
+        [(c, r) for r, c in zip(rowids, codes.tolist(), strict=True) if isinstance(c, str)],
+    )
+    # The stored events changed shape: caches keyed by the revision must not match any more.
+    conn.execute(
+        "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revision' AND value <> '0'"
+    )
+
+
+# Schema migrations: version -> steps (SQL, or a function of the connection) that bring the
+# previous version up to it.
+_MIGRATIONS: dict[int, list[str | Callable[[sqlite3.Connection], None]]] = {
     2: [
         "ALTER TABLE events ADD COLUMN version INTEGER NOT NULL DEFAULT 1",
         "ALTER TABLE events ADD COLUMN deleted_at TEXT",
@@ -91,6 +115,13 @@ _MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE events ADD COLUMN changed_rev INTEGER NOT NULL DEFAULT 0",
         "CREATE INDEX IF NOT EXISTS events_changed ON events (changed_rev)",
         "INSERT OR IGNORE INTO meta VALUES ('store_id', lower(hex(randomblob(8))))",
+    ],
+    # admin1_code: the ISO 3166-2 code of the region the point lies in, filled here for the
+    # events already stored (~1 s for a million).
+    4: [
+        "ALTER TABLE events ADD COLUMN admin1_code TEXT",
+        "CREATE INDEX IF NOT EXISTS events_admin1_code ON events (admin1_code)",
+        fill_admin1_codes,
     ],
 }
 
@@ -121,6 +152,7 @@ class SQLiteStore(EventStore):
         self.path = Path(path)
         self.url = str(self.path)
         self._depth = 0
+        self.rows_read = 0  # events fetched from the database so far (full reads vs patches)
         self._snapshots = SnapshotCache(self.path.with_name(self.path.name + ".cache"))
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -163,8 +195,11 @@ class SQLiteStore(EventStore):
                 f"({SCHEMA_VERSION}): upgrade Strike Atlas"
             )
         for target in range(version + 1, SCHEMA_VERSION + 1):
-            for sql in _MIGRATIONS[target]:
-                self._conn.execute(sql)
+            for step in _MIGRATIONS[target]:
+                if isinstance(step, str):
+                    self._conn.execute(step)
+                else:
+                    step(self._conn)
         self._conn.execute(
             "UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),)
         )
@@ -199,13 +234,15 @@ class SQLiteStore(EventStore):
     def count(self) -> int:
         return int(self._conn.execute(f"SELECT count(*) FROM events WHERE {_LIVE}").fetchone()[0])
 
-    def _frame(self, where: str, params: tuple = (), extra: str = "") -> pd.DataFrame:
+    def _frame(self, where: str, params: tuple = (), *, removed: bool = False) -> pd.DataFrame:
+        flag = f", {_LIVE.replace('IS NULL', 'IS NOT NULL')} AS removed" if removed else ""
         frame = pd.read_sql_query(
-            f"SELECT {_COLS}{extra} FROM events WHERE {where}", self._conn, params=params
+            f"SELECT {_COLS}{flag} FROM events WHERE {where}", self._conn, params=params
         )
+        self.rows_read += len(frame)
         out = normalize_dtypes(frame)
-        if extra:
-            out["deleted_at"] = frame["deleted_at"].to_numpy()
+        if removed:
+            out["removed"] = frame["removed"].to_numpy(dtype=bool)
         return out
 
     def load(self) -> pd.DataFrame:
@@ -222,11 +259,8 @@ class SQLiteStore(EventStore):
             if cached is None or cached[0] > rev:
                 frame = self._frame(_LIVE)
             else:
-                changed = self._frame("changed_rev > ?", (cached[0],), ", deleted_at")
-                keep = ~cached[1]["event_id"].isin(changed["event_id"])
-                live = changed[changed.pop("deleted_at").isna().to_numpy()]
-                frame = pd.concat([cached[1][keep.to_numpy()], live], ignore_index=True)
-                frame = normalize_dtypes(frame) if len(live) else frame.reset_index(drop=True)
+                changed = self._frame("changed_rev > ?", (cached[0],), removed=True)
+                frame = patched(cached[1], changed)
         self._snapshots.save(rev, frame)
         return frame
 
