@@ -818,3 +818,206 @@ def test_pushed_down_patterns_cover_python_case_folding() -> None:
         assert folded <= set(cls.strip("[]")), letter
     assert _ci("a.b (c)*") == "[aA]\\.[bB]\\ \\([cC]\\)\\*"
     assert _ci("київ") is None and _ci("") is None
+
+
+# -- real flows: a seeded store, an import, typed reads, two processes -----------------------
+
+
+def test_seeded_store_takes_an_import_and_reads_back(
+    backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, curated: pd.DataFrame
+) -> None:
+    """The first steps of a new user: a fresh store seeded with the curated records (whole-
+    second timestamps), an ordinary CSV import (timestamps with microseconds), then list and
+    export. Mixed precisions in one column once made every PostGIS read fail."""
+    from geo.io.exporters import export
+    from geo.io.importers import import_events
+    from geo.settings import Settings
+    from geo.store import open_store
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    csv = tmp_path / "good.csv"
+    csv.write_text(
+        "event_id,event_date,time_precision,event_type,sub_event_type,actor1,country,admin1,"
+        "location,latitude,longitude,geo_precision,fatalities,verification\n"
+        "g-1,2025-07-05,1,Explosions/Remote violence,Air/drone strike,Military Forces of Russia,"
+        "UA,Kharkiv,Kharkiv,49.99,36.23,1,3,reported\n"
+        "g-2,2025-07-06,1,Battles,Armed clash,Military Forces of Ukraine,UA,Donetsk,Pokrovsk,"
+        "48.28,37.18,1,,reported\n",
+        encoding="utf-8",
+    )
+    settings = Settings(db=backend.db, curated_dir=str(PROJECT / "data" / "events"))
+    with open_store(settings) as store:
+        assert store.count() == len(curated)
+        import_events(store, csv)
+    with open_store(settings) as store:  # a later command: a new process, a cold read
+        events = store.load()
+        assert store.count() == len(events) == len(curated) + 2
+        stamps = events["created_at"]
+        assert stamps.dtype == "datetime64[ns, UTC]" and stamps.notna().all()
+        assert (stamps.dt.microsecond == 0).any()  # the curated, whole seconds
+        imported = events.set_index("event_id").loc[["g-1", "g-2"]]
+        assert imported["fatalities"].tolist() == [3, pd.NA]
+        assert_same_events(events[events["event_id"].isin(curated["event_id"])], curated)
+        for fmt in ("csv", "geojson"):
+            out = tmp_path / f"all.{fmt}"
+            export(events, fmt, out)
+            assert out.stat().st_size > 0
+        assert_same_events(store.query(EventFilter()), events)
+
+
+def test_every_column_type_reads_back_typed(store: EventStore, tmp_path: Path) -> None:
+    """Timestamps of every precision in one column (and before 1970), dates, NULL and large
+    counts, floats that need 17 digits, JSON and text: the same values on every backend."""
+    raw = [
+        make_raw(
+            event_id="p-0",
+            created_at="2026-01-01T00:00:00Z",
+            updated_at="2026-01-01T00:00:00.5Z",
+        ),
+        make_raw(
+            event_id="p-1",
+            event_date="1969-12-31",
+            created_at="2026-01-01T00:00:00.123456Z",
+            updated_at="1969-12-31T23:59:59.999999Z",
+            latitude=0.1 + 0.2,
+            longitude=-179.99999999999997,
+            fatalities=None,
+            injuries=2_000_000_000,
+            tags=[],
+            sources=[],
+        ),
+        make_raw(
+            event_id="p-2",
+            event_date="2024-02-29",
+            created_at="2026-06-30T23:59:59.000001+00:00",
+            updated_at="2026-07-01T01:59:59.000001+02:00",
+            latitude=-89.99999999999999,
+            longitude=1e-300,
+            fatalities=0,
+            injuries=None,
+            notes=None,
+            sources=[{"publisher": "X", "url": "https://x.example/a?b=1&c=ü", "quote": '"q"'}],
+        ),
+    ]
+    frame = validate_frame(pd.DataFrame(raw))
+    store.write(frame)
+    with SQLiteStore(tmp_path / "reference.sqlite") as ref:
+        ref.write(frame)
+        assert_same_events(ref.load(), frame)
+    got = store.load()
+    assert_same_events(got, frame)
+    row = got.set_index("event_id").loc["p-1"]
+    assert row["latitude"] == 0.1 + 0.2 and row["longitude"] == -179.99999999999997
+    assert row["updated_at"] == pd.Timestamp("1969-12-31T23:59:59.999999Z")
+    assert pd.isna(row["fatalities"]) and row["injuries"] == 2_000_000_000
+    for eid in ("p-0", "p-1", "p-2"):  # one event read alone: the same types
+        one, _ = store.get(eid)
+        pd.testing.assert_series_equal(
+            one, by_id(frame).set_index("event_id", drop=False).loc[eid], check_names=False
+        )
+
+
+def test_a_write_in_one_process_reaches_another_by_a_patch(
+    backend: Backend, events: pd.DataFrame
+) -> None:
+    """Two server processes on one store: after a change, the other reads only what changed."""
+    other_events = events.assign(event_id=events["event_id"] + "-b")
+    with backend.open() as a, backend.open() as b:
+        a.write(events)
+        a.write(other_events)
+        assert_same_events(b.load(), pd.concat([events, other_events]))
+        full = b.rows_read  # all of them; none where the writer left a snapshot (SQLite)
+        assert full in (0, 2 * len(events))
+        b.load()
+        assert b.rows_read == full  # nothing changed: nothing read
+        row, version = a.get("t-1")
+        a.save(edited(row, notes="edited in a"), expected_version=version, editor="x", reason="")
+        a.delete("t-2", expected_version=1, editor="x", reason="")
+        a.write(validate_frame(pd.DataFrame([make_raw(event_id="t-new")])))
+        a.record_decision("t-3", "t-4", "keep", editor="x")
+        before = b.rows_read
+        got = b.load()
+        assert b.rows_read - before == 3  # t-1, t-2 and t-new: a patch, not a full read
+        assert_same_events(got, a.load())
+        assert "t-2" not in set(got["event_id"]) and "t-new" in set(got["event_id"])
+        assert got.set_index("event_id").loc["t-1", "notes"] == "edited in a"
+        a.restore("t-2", editor="x", reason="")
+        before = b.rows_read
+        latest = b.load()
+        assert_same_events(latest, a.load())
+        assert b.rows_read - before == 1 and len(latest) == 2 * len(events) + 1
+    with backend.open() as c:  # a new process: starts from the snapshot on disk
+        assert_same_events(c.load(), latest)
+        assert c.rows_read == 0
+
+
+def test_pg_rows_deleted_by_hand_leave_every_cache(pg: Backend, events: pd.DataFrame) -> None:
+    """A DELETE run on the server (not through the store) is recorded and patched away."""
+    with pg.open() as a, pg.open() as b:
+        a.write(events)
+        assert len(b.load()) == len(events)
+        assert pg.server is not None
+        pg.server.scalar(
+            pg.dbname, "DELETE FROM events WHERE event_id IN ('t-1', 't-2') RETURNING 1"
+        )
+        before = b.rows_read
+        got = b.load()
+        assert sorted(got["event_id"]) == ["t-3", "t-4"] and b.rows_read == before
+        a.write(events.iloc[:1])  # the id may be used again
+        assert sorted(b.load()["event_id"]) == ["t-1", "t-3", "t-4"]
+
+
+def test_pg_schema_1_database_is_migrated(pg: Backend, events: pd.DataFrame) -> None:
+    """A database made by the first PostGIS release gains admin1_code (filled from the points,
+    indexed), the revision stamps and a store id, and reads as a new one does."""
+    import psycopg
+
+    from geo.store.pgschema import MIGRATIONS, SCHEMA_VERSION
+
+    with psycopg.connect(pg.db, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        conn.execute("CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL)")
+        for step in MIGRATIONS[0][1]:
+            assert isinstance(step, str)
+            conn.execute(step)
+        conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+        conn.execute(
+            "INSERT INTO events (event_id, event_date, time_precision, event_type, actor1, "
+            "country, latitude, longitude, geo_precision, verification, created_at) VALUES "
+            "('old-1', '2025-07-01', 1, 'Battles', 'X', 'UA', 49.59, 34.55, 1, 'reported', "
+            "'2026-01-01 10:00:00.25+00'), ('old-2', '2025-07-02', 1, 'Battles', 'X', 'UA', "
+            "0, 0, 1, 'reported', '2026-01-01 10:00:00+00')"
+        )
+        conn.execute("UPDATE meta SET value = '5' WHERE key = 'revision'")
+    with pg.open() as store:
+        got = store.load().set_index("event_id")
+        assert got.loc["old-1", "admin1_code"] == "UA-53"  # Poltava Oblast
+        assert pd.isna(got.loc["old-2", "admin1_code"])  # at sea
+        assert got.loc["old-1", "created_at"] == pd.Timestamp("2026-01-01T10:00:00.25Z")
+        assert store.revision() == 6
+        store.write(events)
+        assert store.count() == 2 + len(events)
+    assert pg.server is not None
+    assert pg.server.scalar(pg.dbname, "SELECT value FROM meta WHERE key='schema_version'") == (
+        str(SCHEMA_VERSION)
+    )
+    assert (
+        pg.server.scalar(
+            pg.dbname, "SELECT count(*) FROM pg_indexes WHERE indexname = 'events_admin1_code'"
+        )
+        == 1
+    )
+    assert pg.server.scalar(pg.dbname, "SELECT count(*) FROM meta WHERE key = 'store_id'") == 1
+    assert (
+        pg.server.scalar(pg.dbname, "SELECT admin1_code FROM events_live WHERE event_id = 'old-1'")
+        == "UA-53"
+    )
+
+
+def test_pg_new_and_migrated_schemas_hold_every_field() -> None:
+    pytest.importorskip("psycopg")
+    from geo.schema import COLUMNS
+    from geo.store.pgschema import SCHEMA_VERSION, _fields_at
+
+    assert [f.name for f in _fields_at(SCHEMA_VERSION)] == list(COLUMNS)
+    assert "admin1_code" not in [f.name for f in _fields_at(1)]

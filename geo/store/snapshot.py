@@ -99,7 +99,7 @@ def patched(cached: pd.DataFrame, changed: pd.DataFrame, gone: Iterable[str] = (
     drop = ids.isin(changed["event_id"]).to_numpy()
     gone = list(gone)
     if gone:
-        drop |= ids.isin(gone).to_numpy()
+        drop = drop | ids.isin(gone).to_numpy()
     live = changed[~changed["removed"].to_numpy(dtype=bool)].drop(columns="removed")
     if not drop.any() and live.empty:
         return cached
