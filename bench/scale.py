@@ -2,6 +2,11 @@
 
     .venv/bin/python bench/scale.py [--sizes 10000,100000,1000000] [--skip-browser]
                                     [--repeat 3] [--changes 4]
+                                    [--steps store,filter,map,export,browser]
+
+`--steps store` measures only the store (write, cold/warm/naive loads): a quick check of the
+load figures. Loads report wall-clock seconds and the CPU seconds of the loading process (on a
+shared machine the CPU time is the steadier figure; both are printed).
 
 For each size N, in one run, on SYNTHETIC events (bench/synthetic.py) in a throw-away store:
 
@@ -79,6 +84,7 @@ FILTER_ARGS: dict[str, Any] = {
 # The "From" dates the browser step alternates between (both change the count).
 BROWSER_DATES = (date(2024, 1, 1), date(2025, 1, 1))
 
+STEPS = ("store", "filter", "map", "export", "browser")
 TARGETS = {
     "payload": 2 * MB,
     "filter": 0.030,
@@ -158,12 +164,12 @@ def log(msg: str) -> None:
 
 def child_main(kind: str, db: str) -> None:
     """Run in a fresh interpreter: one load, then print seconds, rows and peak RSS as JSON."""
+    if kind == "cold":
+        shutil.rmtree(db + ".cache", ignore_errors=True)
     if kind in ("cold", "warm"):
         from geo.store.sqlite import SQLiteStore
 
-        if kind == "cold":
-            shutil.rmtree(db + ".cache", ignore_errors=True)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         store = SQLiteStore(db)
         rows = len(store.load())
         store.close()
@@ -173,7 +179,7 @@ def child_main(kind: str, db: str) -> None:
         import geopandas as gpd
         import pandas as pd
 
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         conn = sqlite3.connect(db)
         df = pd.read_sql_query("SELECT * FROM events", conn)
         gdf = gpd.GeoDataFrame(
@@ -184,12 +190,13 @@ def child_main(kind: str, db: str) -> None:
     else:
         raise SystemExit(f"unknown child {kind!r}")
     seconds = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     # VmHWM belongs to this process's own address space. ru_maxrss would not do: Linux keeps
     # the parent's peak across fork+exec in it, so every child would report the bench's RSS.
     rss = _peak_rss(os.getpid())
     if rss is None:
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
-    print(json.dumps({"seconds": seconds, "rows": rows, "maxrss": rss}))
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "rows": rows, "maxrss": rss}))
 
 
 def run_child(kind: str, db: Path) -> dict[str, float]:
@@ -229,7 +236,9 @@ def bench_store(n: int, db: Path, runs: int) -> tuple[list[Row], Any]:
         for _ in range(runs):
             results[kind].append(run_child(kind, db))
         secs = _median([r["seconds"] for r in results[kind]])
-        log(f"{kind} load: {_s(secs)} (runs: {', '.join(_s(r['seconds']) for r in results[kind])})")
+        cpus = ", ".join(_s(r["cpu"]) for r in results[kind])
+        runs_text = ", ".join(_s(r["seconds"]) for r in results[kind])
+        log(f"{kind} load: {_s(secs)} (runs: {runs_text}; CPU: {cpus})")
     for kind, res in results.items():
         assert all(r["rows"] == n for r in res), f"{kind} load returned {res[0]['rows']} rows"
 
@@ -259,6 +268,13 @@ def bench_store(n: int, db: Path, runs: int) -> tuple[list[Row], Any]:
             _ratio(naive_t, cold_t),
             "≤ 5 s",
             _met(cold_t <= TARGETS["load"], big),
+        ),
+        Row(
+            n,
+            "store load, cold: CPU seconds",
+            _s(med("cold", "cpu")),
+            _s(med("naive", "cpu")),
+            _ratio(med("naive", "cpu"), med("cold", "cpu")),
         ),
         Row(
             n,
@@ -850,14 +866,19 @@ def run_size(n: int, args: argparse.Namespace, work: Path) -> list[Row]:
         return rows
     rows += store[0]
     frame = store[1]
-    rows += _guarded(rows, n, "filter", lambda: bench_filter(n, frame, filter_runs)) or []
+    steps = args.steps
+    if "filter" in steps:
+        rows += _guarded(rows, n, "filter", lambda: bench_filter(n, frame, filter_runs)) or []
     gc.collect()
-    export = _guarded(rows, n, "export", lambda: bench_export(n, frame, size_dir, export_runs))
+    export = None
+    if "export" in steps:
+        export = _guarded(rows, n, "export", lambda: bench_export(n, frame, size_dir, export_runs))
     gc.collect()
     json_size = export[1] if export and big else None
-    rows += _guarded(rows, n, "map", lambda: bench_map(n, frame, json_size, args.repeat)) or []
+    if "map" in steps:
+        rows += _guarded(rows, n, "map", lambda: bench_map(n, frame, json_size, args.repeat)) or []
     rows += export[0] if export else []
-    if not args.skip_browser:
+    if "browser" in steps and not args.skip_browser:
         browse = _guarded(
             rows, n, "browser", lambda: bench_browser(n, db, frame, size_dir, args.changes)
         )
@@ -889,12 +910,23 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per median (loads, map)")
     parser.add_argument("--changes", type=int, default=4, help="date changes in the browser")
     parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument(
+        "--steps",
+        default=",".join(STEPS),
+        help=f"comma-separated subset of {','.join(STEPS)} (the store step always runs)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child_main(args.child, args.db)
         return
+    args.steps = {s.strip() for s in args.steps.split(",") if s.strip()}
+    unknown = args.steps - set(STEPS)
+    if unknown:
+        parser.error(f"--steps: unknown {', '.join(sorted(unknown))}; choose from {STEPS}")
+    if "browser" not in args.steps:
+        args.skip_browser = True
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     # A plain `kill` still stops the server and removes the temporary stores.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

@@ -120,3 +120,30 @@ def test_snapshot_cache_matches_a_full_read(tmp_path: Path, events: pd.DataFrame
         )
         same(store.load(), fresh(path))
         assert len(list((tmp_path / "s.sqlite.cache").glob("*/*.parquet"))) == 1  # old ones pruned
+
+
+def test_columnar_read_equals_pandas_and_falls_back_per_chunk(
+    tmp_path: Path, events: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Arrow read gives what `read_sql_query` + `normalize_dtypes` gives, even when a
+    chunk holds values written by hand (a number as text, a date in another ISO spelling)."""
+    import geo.store.sqlite_read as sqlite_read
+    from geo.schema import COLUMNS, normalize_dtypes
+
+    monkeypatch.setattr(sqlite_read, "_CHUNK", 2)  # several chunks from four events
+    path = tmp_path / "s.sqlite"
+    with SQLiteStore(path) as store:
+        store.write(events)
+        store._conn.execute(
+            "UPDATE events SET fatalities = '7', event_date = '2025-07-03T00:00:00', "
+            "created_at = '2026-11-24 09:00:00+00:00' WHERE event_id = 't-4'"
+        )
+        got, extra = sqlite_read.read_frame(
+            store._conn, "events", "1", extra=["deleted_at IS NOT NULL"]
+        )
+        want = normalize_dtypes(
+            pd.read_sql_query(f"SELECT {', '.join(COLUMNS)} FROM events", store._conn)
+        )
+    pd.testing.assert_frame_equal(got, want)
+    assert got.loc[got["event_id"] == "t-4", "fatalities"].tolist() == [7]
+    assert extra["deleted_at IS NOT NULL"].tolist() == [0, 0, 0, 0]

@@ -32,6 +32,7 @@ from geo.store.base import (
     stale_version,
 )
 from geo.store.snapshot import SnapshotCache, patched
+from geo.store.sqlite_read import read_frame
 
 SCHEMA_VERSION = 4
 
@@ -235,21 +236,19 @@ class SQLiteStore(EventStore):
         return int(self._conn.execute(f"SELECT count(*) FROM events WHERE {_LIVE}").fetchone()[0])
 
     def _frame(self, where: str, params: tuple = (), *, removed: bool = False) -> pd.DataFrame:
-        flag = f", {_LIVE.replace('IS NULL', 'IS NOT NULL')} AS removed" if removed else ""
-        frame = pd.read_sql_query(
-            f"SELECT {_COLS}{flag} FROM events WHERE {where}", self._conn, params=params
-        )
-        self.rows_read += len(frame)
-        out = normalize_dtypes(frame)
+        flag = ["deleted_at IS NOT NULL"] if removed else []
+        out, extra = read_frame(self._conn, "events", where, params, extra=flag)
+        self.rows_read += len(out)
         if removed:
-            out["removed"] = frame["removed"].to_numpy(dtype=bool)
+            out["removed"] = extra[flag[0]].astype(bool)
         return out
 
     def load(self) -> pd.DataFrame:
         """Live events, from the snapshot cache patched with what changed since it was made.
 
-        Reading a million rows through sqlite3 takes ~13 s; the Parquet snapshot ~1 s. The read
-        runs in one transaction, so the revision and the rows it names always agree.
+        Reading a million rows through sqlite3 takes ~4-5 s of CPU (`sqlite_read`); the Parquet
+        snapshot ~1 s. The read runs in one transaction, so the revision and the rows it names
+        always agree.
         """
         with self._transaction():
             rev = self.revision()
