@@ -480,6 +480,23 @@ def test_atomic_rolls_back_every_write(store: EventStore, events: pd.DataFrame) 
     _assert_same_snapshot(_snapshot(store), before)
 
 
+def test_load_inside_a_rolled_back_atomic_is_never_cached(
+    store: EventStore, events: pd.DataFrame
+) -> None:
+    """A frame read inside `atomic` names a revision that may never commit: a later, different
+    commit reaching the same revision number must not be served that frame."""
+    store.write(events)
+    store.load()
+    with pytest.raises(RuntimeError, match="boom"), store.atomic():
+        row, v = store.get("t-1")
+        store.save(edited(row, notes="rolled back"), expected_version=v, editor="a", reason="")
+        assert store.load().set_index("event_id").loc["t-1", "notes"] == "rolled back"
+        raise RuntimeError("boom")
+    row, v = store.get("t-1")
+    store.save(edited(row, notes="committed"), expected_version=v, editor="a", reason="")
+    assert store.load().set_index("event_id").loc["t-1", "notes"] == "committed"
+
+
 def test_atomic_commits_together(store: EventStore, events: pd.DataFrame) -> None:
     store.write(events)
     rev = store.revision()

@@ -255,8 +255,9 @@ class PostGISStore(EventStore):
                         "SELECT event_id FROM events_removed WHERE changed_rev > %s", (since,)
                     ).fetchall()
                 frame = patched(cached[1], changed, [g[0] for g in gone])
-        self._latest = (rev, frame)
-        self._snapshots.save(rev, frame)
+        if not self._txns:  # inside `atomic` the revision may yet be rolled back
+            self._latest = (rev, frame)
+            self._snapshots.save(rev, frame)
         return frame.copy(deep=False)  # copy-on-write: a caller's change never reaches ours
 
     def deleted(self) -> pd.DataFrame:

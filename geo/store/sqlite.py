@@ -260,7 +260,8 @@ class SQLiteStore(EventStore):
             else:
                 changed = self._frame("changed_rev > ?", (cached[0],), removed=True)
                 frame = patched(cached[1], changed)
-        self._snapshots.save(rev, frame)
+        if self._depth == 0:  # inside `atomic` the revision may yet be rolled back
+            self._snapshots.save(rev, frame)
         return frame
 
     def deleted(self) -> pd.DataFrame:
