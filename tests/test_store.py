@@ -147,3 +147,36 @@ def test_columnar_read_equals_pandas_and_falls_back_per_chunk(
     pd.testing.assert_frame_equal(got, want)
     assert got.loc[got["event_id"] == "t-4", "fatalities"].tolist() == [7]
     assert extra["deleted_at IS NOT NULL"].tolist() == [0, 0, 0, 0]
+
+
+def test_large_reads_split_with_a_helper_process(
+    tmp_path: Path, events: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold load may hand half the rows to `sqlite_worker.py`: the frame is the same, in
+    the same order, and if the helper fails this process reads that half itself."""
+    import geo.store.sqlite_read as sqlite_read
+
+    path = tmp_path / "s.sqlite"
+    many = pd.concat(
+        [events.assign(event_id=events["event_id"] + f"-{i}") for i in range(50)],
+        ignore_index=True,
+    )
+    with SQLiteStore(path) as store:
+        store.write(many)
+        store._snapshots.folder = tmp_path / "no-cache"
+        single = store.load()
+        monkeypatch.setattr(sqlite_read, "_HELPER_FROM", 10)
+        started: list[list[str]] = []
+        real_popen = sqlite_read.subprocess.Popen
+
+        def popen(args: list[str], **kwargs: object) -> object:
+            started.append(args)
+            return real_popen(args, **kwargs)
+
+        monkeypatch.setattr(sqlite_read.subprocess, "Popen", popen)
+        for cache in ("split", "broken-helper"):
+            store._snapshots.folder = tmp_path / cache
+            if cache == "broken-helper":
+                monkeypatch.setattr(sqlite_read, "_WORKER", tmp_path / "missing.py")
+            pd.testing.assert_frame_equal(store.load(), single)
+        assert len(started) == 2

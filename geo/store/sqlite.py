@@ -235,9 +235,14 @@ class SQLiteStore(EventStore):
     def count(self) -> int:
         return int(self._conn.execute(f"SELECT count(*) FROM events WHERE {_LIVE}").fetchone()[0])
 
-    def _frame(self, where: str, params: tuple = (), *, removed: bool = False) -> pd.DataFrame:
+    def _frame(
+        self, where: str, params: tuple = (), *, removed: bool = False, whole: bool = False
+    ) -> pd.DataFrame:
         flag = ["deleted_at IS NOT NULL"] if removed else []
-        out, extra = read_frame(self._conn, "events", where, params, extra=flag)
+        # A whole-table read may hand half to a helper process, which sees only what is
+        # committed: so only from the load's own (outermost, read-only) transaction.
+        db = self.path if whole and self._depth == 1 else None
+        out, extra = read_frame(self._conn, "events", where, params, extra=flag, db=db)
         self.rows_read += len(out)
         if removed:
             out["removed"] = extra[flag[0]].astype(bool)
@@ -256,7 +261,7 @@ class SQLiteStore(EventStore):
             if cached is not None and cached[0] == rev:
                 return cached[1]
             if cached is None or cached[0] > rev:
-                frame = self._frame(_LIVE)
+                frame = self._frame(_LIVE, whole=True)
             else:
                 changed = self._frame("changed_rev > ?", (cached[0],), removed=True)
                 frame = patched(cached[1], changed)
