@@ -18,8 +18,8 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from geo.curation.auth import EDITING_DISABLED, EditorGate, LoginThrottle
 from geo.errors import AtlasError
 from geo.filters import EventFilter
-from geo.places.control import GROUND_STATUSES
 from geo.places.gazetteer import GazetteerGeocoder
+from geo.places.ground_status import GROUND_STATUSES
 from geo.places.online_geocoder import ChainedGeocoder, make_nominatim
 from geo.schema import VERIFICATION
 from geo.settings import Settings
