@@ -215,9 +215,7 @@ def _check_int(
         c.mask(out, col, name, f"expected one of {', '.join(map(str, allowed))}")
     else:
         c.mask(ok & (num < 0), col, name, "a count cannot be negative")
-        c.mask(
-            ok & (num > _MAX_COUNT), col, name, f"implausibly large (more than {_MAX_COUNT:,})"
-        )
+        c.mask(ok & (num > _MAX_COUNT), col, name, f"implausibly large (more than {_MAX_COUNT:,})")
     return num.where(~bad_num & (num.abs() <= _MAX_COUNT))
 
 

@@ -8,7 +8,6 @@ Several columns may feed `notes` (joined); `link` and `publisher` columns become
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -16,6 +15,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 
 from geo.errors import ImportFormatError
+from geo.io.intake import stable_id
 from geo.schema import COLUMNS
 from geo.validation import is_http_url
 
@@ -138,11 +138,6 @@ def parse_mapping(map_text: str | None, set_text: str | None, columns: list[str]
     return ColumnMapping({**suggested, **explicit}, constants)
 
 
-def _stable_id(row: tuple) -> str:
-    digest = hashlib.sha1("\x1f".join("" if v is None else str(v) for v in row).encode())
-    return f"imp-{digest.hexdigest()[:12]}"
-
-
 def apply_mapping(raw: pd.DataFrame, mapping: ColumnMapping) -> pd.DataFrame:
     """Reshape a table into the canonical raw columns (not yet validated).
 
@@ -190,5 +185,6 @@ def apply_mapping(raw: pd.DataFrame, mapping: ColumnMapping) -> pd.DataFrame:
             blank = out[name].isna() | out[name].astype("string").str.strip().eq("").fillna(True)
             out[name] = out[name].astype("object").where(~blank, value)
     if "event_id" not in out.columns:
-        out["event_id"] = [_stable_id(r) for r in raw.itertuples(index=False, name=None)]
+        cols = [str(c) for c in raw.columns]
+        out["event_id"] = [stable_id(cols, r) for r in raw.itertuples(index=False, name=None)]
     return out
