@@ -19,6 +19,7 @@ from geo.io.intake import (
     ImportPlan,
     Repeat,
     describe_repeats,
+    placement_messages,
     plan_import,
     point_warnings,
     repeated_rows,
@@ -26,7 +27,7 @@ from geo.io.intake import (
 from geo.io.mapping import ColumnMapping, apply_mapping, suggest_mapping
 from geo.io.reproject import geojson_crs, reproject
 from geo.io.reproject import is_wgs84 as _is_wgs84
-from geo.places.placement import fill_places, placement_warnings
+from geo.places.placement import fill_places
 from geo.schema import COLUMNS
 from geo.store.base import EventStore, Progress
 from geo.validation import validate_frame
@@ -472,7 +473,7 @@ def import_events(
     warnings = [
         *result.notes,
         *point_warnings(plan.frame, source=result.source, row_numbers=result.row_numbers),
-        *(str(w) for w in placement_warnings(plan.frame)),
+        *placement_messages(plan.frame, source=result.source, row_numbers=result.row_numbers),
     ]
     report = ImportReport(
         str(path),

@@ -20,7 +20,8 @@ import orjson
 import pandas as pd
 
 from geo.errors import RowError, ValidationError
-from geo.places.regions import normalize_admin1, place_points
+from geo.places.placement import placement_warnings
+from geo.places.regions import load_admin1, normalize_admin1, place_points
 from geo.schema import COLUMNS
 from geo.store.base import EventStore, NotFoundError
 
@@ -206,34 +207,69 @@ def plan_import(
 
 
 def point_warnings(frame: pd.DataFrame, *, source: str, row_numbers: np.ndarray) -> list[str]:
-    """Points outside every known region, with "lat/lon swapped?" when swapping them lands
-    inside the typed region (or country)."""
+    """Points that lie nowhere they should, with "lat/lon swapped?" when swapping them lands
+    inside the typed region (or country).
+
+    A point is flagged when it lies outside every known admin-1 region although the record
+    names one of them or a country we hold regions for (UA, RU, BY, MD: at sea, off the map),
+    or in another country than the typed one. A point in a country we hold no regions for (a
+    diplomatic event in Istanbul or Washington) is not.
+    """
     if frame.empty:
         return []
     lon = frame["longitude"].to_numpy(dtype=float)
     lat = frame["latitude"].to_numpy(dtype=float)
     here = place_points(lon, lat)
-    outside = np.flatnonzero(here["admin1_iso"].isna().to_numpy())
-    if not outside.size:
-        return []
-    swapped = place_points(lat[outside], lon[outside])
-    typed_admin1 = frame["admin1"].astype("string").iloc[outside]
+    typed_admin1 = frame["admin1"].astype("string")
     iso_of = {n: normalize_admin1(n) for n in pd.unique(typed_admin1.dropna())}
-    typed_country = frame["country"].astype("string").iloc[outside]
+    typed_iso = typed_admin1.map(iso_of).astype("string")
+    typed_country = frame["country"].astype("string")
+    d_country = here["country"].astype("string")
+    outside = here["admin1_iso"].isna()
+    nowhere = d_country.isna()
+    wrong_country = typed_country.notna() & d_country.notna() & (typed_country != d_country)
+    ours = typed_country.isin(set(load_admin1()["iso_a2"].dropna()))  # countries we map
+    flagged = (outside & ((nowhere & ours) | typed_iso.notna() | wrong_country)).fillna(False)
+    positions = np.flatnonzero(flagged.to_numpy(dtype=bool))
+    if not positions.size:
+        return []
+    swapped = place_points(lat[positions], lon[positions])
     out = []
-    for k, pos in enumerate(outside):
-        admin1 = typed_admin1.iat[k]
+    for k, pos in enumerate(positions):
         where = f"{source} row {int(row_numbers[pos])}"
+        what = "boundary" if nowhere.iat[pos] else "region"
         text = (
             f"{where}: the point (lat {lat[pos]:g}, lon {lon[pos]:g}) lies outside every known "
-            "region (admin-1 boundaries of UA, RU, BY, MD)"
+            f"{what}"
         )
+        if not nowhere.iat[pos]:
+            text += f" (in {d_country.iat[pos]})"
         s_iso, s_country = swapped["admin1_iso"].iat[k], swapped["country"].iat[k]
-        typed_iso = iso_of.get(admin1) if admin1 is not pd.NA else None
-        if (typed_iso and s_iso == typed_iso) or (
-            not typed_iso and pd.notna(s_iso) and s_country == typed_country.iat[k]
-        ):
-            region = admin1 if typed_iso else s_country
-            text += f"; lat/lon swapped? (lat {lon[pos]:g}, lon {lat[pos]:g}) lies in {region}"
+        want_iso, want_country = typed_iso.iat[pos], typed_country.iat[pos]
+        s_iso = s_iso if pd.notna(s_iso) else None
+        if pd.notna(s_iso) and pd.notna(want_iso) and s_iso == want_iso:
+            text += (
+                f"; lat/lon swapped? (lat {lon[pos]:g}, lon {lat[pos]:g}) lies in "
+                f"{typed_admin1.iat[pos]}"
+            )
+        elif pd.notna(s_iso) and pd.notna(want_country) and s_country == want_country:
+            text += (
+                f"; lat/lon swapped? (lat {lon[pos]:g}, lon {lat[pos]:g}) lies in "
+                f"{swapped['admin1'].iat[k]} ({want_country})"
+            )
         out.append(text)
+    return out
+
+
+def placement_messages(
+    frame: pd.DataFrame, *, source: str, row_numbers: np.ndarray, limit: int = 200
+) -> list[str]:
+    """Typed country or oblast that does not contain the point, with the file's row numbers."""
+    out = []
+    for w in placement_warnings(frame, limit=limit):
+        out.append(
+            f"{source} row {int(row_numbers[w.row - 1])} ({w.event_id}): {w.field} is "
+            f"{w.typed!r} but the point lies in {w.derived!r}; check the coordinates or the "
+            f"{w.field}"
+        )
     return out
