@@ -15,6 +15,7 @@ import orjson
 import pandas as pd
 
 from geo.errors import ImportFormatError, RowError, ValidationError
+from geo.io.exporters import FORMULA_ESCAPE
 from geo.io.intake import (
     ImportPlan,
     Repeat,
@@ -56,12 +57,6 @@ ACLED_IGNORED = {
     "ground_status",  # derived by Strike Atlas from control layers, recomputed on load
     "formula_escape",  # our CSV's marker (see FORMULA_ESCAPE)
 }
-
-
-FORMULA_ESCAPE = "formula_escape"  # column marking our CSVs whose text cells were neutralised
-_ESCAPED_FIELDS = tuple(
-    f for f in COLUMNS if f not in ("event_id", "latitude", "longitude", "event_date")
-)
 
 
 @dataclass
@@ -205,13 +200,17 @@ def read_csv_table(
     return raw
 
 
-def _unescape(raw: pd.DataFrame) -> pd.DataFrame:
-    """Undo the export's formula neutralisation: one leading apostrophe comes off."""
-    raw = raw.drop(columns=[FORMULA_ESCAPE])
+def _unescape(raw: pd.DataFrame, marker: str) -> pd.DataFrame:
+    """Undo our export's formula neutralisation: one leading apostrophe comes off each cell.
+
+    Only our CSVs carry the `formula_escape` column; any other file is read as it is.
+    """
+    raw = raw.drop(columns=[marker])
     for name in raw.columns:
-        if name in _ESCAPED_FIELDS or name in ("sources_json", "source"):
-            col = raw[name].astype("string")
-            raw[name] = col.where(~col.str.startswith("'").fillna(False), col.str.slice(1))
+        col = raw[name].astype("string")
+        marked = col.str.startswith("'").fillna(False)
+        if marked.any():
+            raw[name] = col.where(~marked, col.str.slice(1)).astype(object)
     return raw
 
 
@@ -220,14 +219,15 @@ def _read_csv(
 ) -> _Raw:
     """Our CSV, ACLED's, or any table through a column mapping."""
     raw = read_csv_table(path, encoding=encoding, notes=notes)
+    marker = next((c for c in raw.columns if c.lower() == FORMULA_ESCAPE), None)
+    if marker is not None:
+        raw = _unescape(raw, marker)
     lowered = [c.lower() for c in raw.columns]
     if mapping is not None or not ({"event_id", "event_id_cnty"} & set(lowered)):
         mapping = mapping or suggest_mapping(list(raw.columns))
         unused = [c for c, target in mapping.columns.items() if not target]
         return _Raw(apply_mapping(raw, mapping), unused, 2)
     raw.columns = lowered
-    if FORMULA_ESCAPE in raw.columns:
-        raw = _unescape(raw)
     if "sources_json" in raw.columns:
         raw = raw.drop(columns=["source"], errors="ignore")
     elif "source" in raw.columns:
