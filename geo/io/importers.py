@@ -7,6 +7,7 @@ row, so a file with one impossible row is refused whole, naming that row and fie
 from __future__ import annotations
 
 import io
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +57,20 @@ ACLED_IGNORED = {
     "civilian_targeting",
     "ground_status",  # derived by Strike Atlas from control layers, recomputed on load
     "formula_escape",  # our CSV's marker (see FORMULA_ESCAPE)
+}
+
+
+# The Import page's choices (label -> value); the CLI has --dayfirst/--monthfirst, --encoding.
+DATE_ORDER_CHOICES: dict[str, str | None] = {
+    "refuse ambiguous dates (07/03/2025)": None,
+    "day first (DD/MM/YYYY)": "dmy",
+    "month first (MM/DD/YYYY)": "mdy",
+}
+ENCODING_CHOICES: dict[str, str | None] = {
+    "UTF-8 (or detected Windows-1251)": None,
+    "Windows-1251 (Cyrillic)": "cp1251",
+    "Windows-1252 (Western)": "cp1252",
+    "UTF-16": "utf-16",
 }
 
 
@@ -445,6 +460,38 @@ def preview_import(
     return plan, result
 
 
+def input_warnings(result: ReadResult) -> list[str]:
+    """What the user should look at, though nothing stops the import: dates read in a time
+    zone, a guessed encoding, reprojection, points outside every boundary or their region."""
+    rows, source = result.row_numbers, result.source
+    return [
+        *result.notes,
+        *point_warnings(result.frame, source=source, row_numbers=rows),
+        *placement_messages(result.frame, source=source, row_numbers=rows),
+    ]
+
+
+def import_command(
+    name: str,
+    *,
+    fmt: str | None = None,
+    mapping: ColumnMapping | None = None,
+    date_order: str | None = None,
+    encoding: str | None = None,
+    replace: bool = False,
+) -> str:
+    """The `strike-atlas import` command line doing what the Import page's choices do."""
+    parts = ["strike-atlas", "import", shlex.quote(name)]
+    if mapping is not None and mapping.describe():
+        parts.append(mapping.describe())
+    parts += {"dmy": ["--dayfirst"], "mdy": ["--monthfirst"]}.get(date_order or "", [])
+    if encoding:
+        parts += ["--encoding", shlex.quote(encoding)]
+    if replace:
+        parts.append("--replace")
+    return " ".join(parts)
+
+
 def import_events(
     store: EventStore,
     path: str | Path,
@@ -470,11 +517,7 @@ def import_events(
         date_order=date_order,
         encoding=encoding,
     )
-    warnings = [
-        *result.notes,
-        *point_warnings(plan.frame, source=result.source, row_numbers=result.row_numbers),
-        *placement_messages(plan.frame, source=result.source, row_numbers=result.row_numbers),
-    ]
+    warnings = input_warnings(result)
     report = ImportReport(
         str(path),
         fmt,

@@ -13,7 +13,11 @@ and on the Import page:
 from __future__ import annotations
 
 import hashlib
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import orjson
@@ -273,3 +277,26 @@ def placement_messages(
             f"{w.field}"
         )
     return out
+
+
+def plan_lines(plan: ImportPlan) -> list[str]:
+    """The plan in words, for the Import page's preview (the CLI prints the report's summary)."""
+    n = len(plan.write)
+    lines = [f"{n:,} event{'s' if n != 1 else ''} to import"]
+    if plan.changed:
+        lines.append(f"{len(plan.changed):,} replacing stored events with the same id")
+    if plan.unchanged:
+        lines.append(f"{len(plan.unchanged):,} identical to stored events: unchanged, skipped")
+    if plan.repeats:
+        lines.append(describe_repeats(plan.repeats))
+    return lines
+
+
+@contextmanager
+def staged_upload(name: str, data: bytes) -> Iterator[Path]:
+    """An uploaded file under its own name (messages name it, the format comes from it) in a
+    private temporary folder that is removed when the block ends, whatever happens."""
+    with tempfile.TemporaryDirectory(prefix="strike-atlas-import-") as tmp:
+        path = Path(tmp) / (Path(name).name or "upload")
+        path.write_bytes(data)
+        yield path

@@ -9,6 +9,7 @@ Several columns may feed `notes` (joined); `link` and `publisher` columns become
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -79,10 +80,12 @@ class ColumnMapping:
     def describe(self) -> str:
         """`--map`/`--set` flags that reproduce this mapping on the CLI."""
         parts = []
-        if self.columns:
-            parts.append("--map " + ",".join(f"{k}={v}" for k, v in self.columns.items() if v))
+        mapped = ",".join(f"{k}={v}" for k, v in self.columns.items() if v)
+        if mapped:
+            parts.append("--map " + shlex.quote(mapped))
         if self.constants:
-            parts.append("--set " + ",".join(f"{k}={v}" for k, v in self.constants.items()))
+            fixed = ",".join(f"{k}={v}" for k, v in self.constants.items())
+            parts.append("--set " + shlex.quote(fixed))
         return " ".join(parts)
 
 
