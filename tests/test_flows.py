@@ -8,6 +8,8 @@ and a store exactly as it was.
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -215,3 +217,306 @@ def test_messy_file_through_mapping_reports_repeats(
     mine = frame[frame["event_id"].astype(str).str.startswith("imp-")]
     assert len(mine) == 3 and mine["event_id"].is_unique
     assert set(mine["country"].astype(str)) == {"UA", "RU"}  # derived from the points
+
+
+# -- malformed input: one line, exit 2, store unchanged ------------------------------------------
+
+HEAD = "date,lat,lon,title,killed\n"
+FEATURE = {
+    "type": "Feature",
+    "geometry": {"type": "Point", "coordinates": [34.55, 49.59]},
+    "properties": make_raw(sources=[], tags=[]),
+}
+
+
+def _geojson(features: object, **extra: object) -> bytes:
+    return json.dumps({"type": "FeatureCollection", "features": features, **extra}).encode()
+
+
+def _polygons_gpkg(path: Path) -> None:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    gpd.GeoDataFrame({"name": ["a"]}, geometry=[box(30, 45, 31, 46)], crs=4326).to_file(path)
+
+
+MALFORMED: dict[str, tuple[str, Callable[[Path], None] | bytes, str]] = {
+    "huge-count": (
+        "big.csv",
+        (HEAD + "2025-07-03,49.5,34.5,a,99999999999999999999\n").encode(),
+        "big.csv row 2: fatalities='99999999999999999999': implausibly large",
+    ),
+    "1e300": (
+        "big.csv",
+        (HEAD + "2025-07-03,49.5,34.5,a,1e300\n").encode(),
+        "big.csv row 2: fatalities='1e300': implausibly large",
+    ),
+    "ambiguous-day-month": (
+        "dates.csv",
+        (HEAD + "07/03/2025,49.5,34.5,a,\n07/13/2025,49.6,34.6,b,\n").encode(),
+        "dates.csv row 2: event_date='07/03/2025': day and month are ambiguous",
+    ),
+    "features-null": (
+        "f.geojson",
+        _geojson([None]),
+        "f.geojson row 1: feature=None: expected a GeoJSON Feature object",
+    ),
+    "features-5": ("f.geojson", _geojson(5), "f.geojson: features=5: expected a list"),
+    "geometry-string": (
+        "f.geojson",
+        _geojson([{**FEATURE, "geometry": "POINT (34.5 49.5)"}]),
+        "f.geojson row 1: geometry='POINT (34.5 49.5)': expected a Point geometry object",
+    ),
+    "properties-list": (
+        "f.geojson",
+        _geojson([{**FEATURE, "properties": [1, 2]}]),
+        "f.geojson row 1: properties=[1, 2]: expected an object of fields",
+    ),
+    "json-in-text-field": (
+        "f.geojson",
+        _geojson([{**FEATURE, "properties": {**FEATURE["properties"], "notes": {"a": 1}}}]),
+        "f.geojson row 1: notes={'a': 1}: expected text, not a JSON object or list",
+    ),
+    "unknown-crs": (
+        "f.geojson",
+        _geojson([FEATURE], crs={"type": "name", "properties": {"name": "EPSG:999999"}}),
+        "crs 'EPSG:999999' is not a coordinate reference system we know",
+    ),
+    "polygon-gpkg": (
+        "poly.gpkg",
+        _polygons_gpkg,
+        "poly.gpkg row 1: geometry='Polygon': expected a Point",
+    ),
+    "empty-csv": ("empty.csv", b"", "empty.csv: the file is empty"),
+    "latin1-csv": (
+        "latin.csv",
+        (HEAD + "2025-07-03,49.5,34.5,café,\n").encode("latin-1"),
+        "latin.csv: not UTF-8 (byte 0xe9 on line 2)",
+    ),
+    "not-json": ("f.geojson", b"{nope", "f.geojson: not valid JSON"),
+    "not-a-gpkg": ("x.gpkg", b"hello", "x.gpkg: not a readable GeoPackage"),
+}
+
+
+@pytest.fixture
+def seeded(monkeypatch, capsys, tmp_path: Path) -> str:
+    db = str(tmp_path / "store.sqlite")
+    assert run_cli(monkeypatch, capsys, db, "init")[0] == 0
+    return db
+
+
+def _one_clean_line(code: int, err: str) -> str:
+    assert code == 2
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("strike-atlas: error: ")
+    return lines[0]
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_malformed_input_one_line_exit_2_store_unchanged(
+    case: str, seeded: str, monkeypatch, capsys, tmp_path: Path
+) -> None:
+    name, content, expected = MALFORMED[case]
+    path = tmp_path / name
+    if callable(content):
+        content(path)
+    else:
+        path.write_bytes(content)
+    before = state(seeded)
+    code, out, err = (
+        run_cli(monkeypatch, capsys, seeded, "import", str(path), "--set", MESSY_SET)
+        if name.endswith(".csv")
+        else run_cli(monkeypatch, capsys, seeded, "import", str(path))
+    )
+    line = _one_clean_line(code, err)
+    assert expected in line
+    assert out == ""
+    assert state(seeded) == before
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["list", "--bbox", "1,2,3"], "bbox='1,2,3': expected four numbers W,S,E,N"),
+        (["list", "--from", "2025-13-01"], "2025-13-01"),
+        (["export", "--format", "xml", "-o", "x.xml"], "invalid choice: 'xml'"),
+        (["import", "missing.csv"], "missing.csv: no such file"),
+        (["import", "."], "unknown file type"),
+        (["import", "x.csv", "--dayfirst", "--monthfirst"], "choose one of --dayfirst"),
+        (["nope"], "invalid choice: 'nope'"),
+    ],
+)
+def test_bad_flags_one_line(argv, expected, seeded: str, monkeypatch, capsys) -> None:
+    before = state(seeded)
+    with pytest.raises(SystemExit) if argv[0] in ("nope",) or "xml" in argv else _no_exit():
+        code, _, err = run_cli(monkeypatch, capsys, seeded, *argv)
+        assert expected in _one_clean_line(code, err)
+    if argv[0] == "nope" or "xml" in argv:
+        err = capsys.readouterr().err
+        assert expected in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert state(seeded) == before
+
+
+class _no_exit:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> bool:
+        return False
+
+
+def test_folder_and_unreadable_paths(seeded: str, monkeypatch, capsys, tmp_path: Path) -> None:
+    folder = tmp_path / "dir.csv"
+    folder.mkdir()
+    code, _, err = run_cli(monkeypatch, capsys, seeded, "import", str(folder))
+    assert "is a folder, not a file" in _one_clean_line(code, err)
+
+
+# -- inputs that are odd but readable: imported, with a warning naming what was done -------------
+
+
+def test_mixed_date_styles_read_each_as_written(seeded: str, monkeypatch, capsys, tmp_path) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        HEAD
+        + "2025-07-03T09:00:00Z,49.5,34.5,a,\n03 July 2025,49.6,34.6,b,\n2025-07-04,49.7,34.7,c,\n"
+    )
+    code, out, err = run_cli(monkeypatch, capsys, seeded, "import", str(path), "--set", MESSY_SET)
+    assert code == 0 and "imported 3 events" in out, err
+    days = sorted(events_of(seeded)["event_date"].dt.strftime("%Y-%m-%d"))
+    assert days.count("2025-07-03") >= 2 and "2025-07-04" in days
+
+
+def test_zoned_timestamp_keeps_local_day_and_says_so(seeded, monkeypatch, capsys, tmp_path) -> None:
+    path = tmp_path / "tz.csv"
+    path.write_text(HEAD + "2025-07-03T22:30:00-05:00,49.5,34.5,late,\n")
+    code, _out, err = run_cli(monkeypatch, capsys, seeded, "import", str(path), "--set", MESSY_SET)
+    assert code == 0, err
+    assert "kept the local date 2025-07-03 of the report (in UTC it is 2025-07-04)" in err
+    frame = events_of(seeded)
+    assert frame.loc[frame["notes"] == "late", "event_date"].dt.day.tolist() == [3]
+
+
+@pytest.mark.parametrize(
+    ("flag", "day"), [("--dayfirst", "2025-03-07"), ("--monthfirst", "2025-07-03")]
+)
+def test_day_month_order_chosen(flag, day, seeded, monkeypatch, capsys, tmp_path) -> None:
+    path = tmp_path / "dates.csv"
+    path.write_text(HEAD + "07/03/2025,49.5,34.5,x,\n")
+    code, _, err = run_cli(
+        monkeypatch, capsys, seeded, "import", str(path), "--set", MESSY_SET, flag
+    )
+    assert code == 0, err
+    frame = events_of(seeded)
+    assert frame.loc[frame["notes"] == "x", "event_date"].dt.strftime("%Y-%m-%d").tolist() == [day]
+
+
+def test_windows_1251_csv_is_decoded_with_a_warning(seeded, monkeypatch, capsys, tmp_path) -> None:
+    path = tmp_path / "cyr.csv"
+    path.write_bytes(
+        (HEAD.replace("killed", "town") + "2025-07-03,49.5,34.5,Удар,Полтава\n").encode("cp1251")
+    )
+    code, _, err = run_cli(monkeypatch, capsys, seeded, "import", str(path), "--set", MESSY_SET)
+    assert code == 0, err
+    assert "read as Windows-1251" in err
+    frame = events_of(seeded)
+    assert "Полтава" in set(frame["location"].dropna())
+
+
+def test_swapped_coordinates_are_warned_about(seeded, monkeypatch, capsys, tmp_path) -> None:
+    path = tmp_path / "swap.csv"
+    path.write_text(
+        "date,lat,lon,title,province,country\n2025-07-03,34.55,49.59,x,Poltava Oblast,UA\n"
+    )
+    code, _, err = run_cli(monkeypatch, capsys, seeded, "import", str(path), "--set", MESSY_SET)
+    assert code == 0, err
+    assert "swap.csv row 2: the point (lat 34.55, lon 49.59) lies outside every known region" in err
+    assert "lat/lon swapped? (lat 49.59, lon 34.55) lies in Poltava Oblast" in err
+
+
+def test_projected_geojson_and_gpkg_are_reprojected(seeded, monkeypatch, capsys, tmp_path) -> None:
+    from pyproj import Transformer
+
+    x, y = Transformer.from_crs(4326, 3857, always_xy=True).transform(34.55367, 49.58925)
+    feature = {**FEATURE, "geometry": {"type": "Point", "coordinates": [x, y]}}
+    crs = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3857"}}
+    path = tmp_path / "merc.geojson"
+    path.write_bytes(_geojson([feature], crs=crs))
+    code, _, err = run_cli(monkeypatch, capsys, seeded, "import", str(path))
+    assert code == 0, err
+    assert "reprojected from EPSG:3857 to WGS84" in err
+    event = events_of(seeded).set_index("event_id").loc["t-1"]
+    assert abs(event["longitude"] - 34.55367) < 1e-6 and abs(event["latitude"] - 49.58925) < 1e-6
+
+    from geo.io.exporters import to_geodataframe
+
+    gdf = to_geodataframe(validate_frame(pd.DataFrame([make_raw(event_id="t-9")]))).to_crs(3857)
+    gdf["event_date"] = gdf["event_date"].dt.strftime("%Y-%m-%d")
+    gpkg = tmp_path / "merc.gpkg"
+    gdf.to_file(gpkg, layer="events")
+    code, _, err = run_cli(monkeypatch, capsys, seeded, "import", str(gpkg))
+    assert code == 0, err
+    assert "reprojected from EPSG:3857 to WGS84" in err
+    event = events_of(seeded).set_index("event_id").loc["t-9"]
+    assert abs(event["longitude"] - 34.55367) < 1e-6
+
+
+# -- the net under everything -----------------------------------------------------------------
+
+
+def test_unexpected_error_and_library_warning_are_one_line_each(
+    seeded, monkeypatch, capsys
+) -> None:
+    import warnings
+
+    def boom(args, settings):
+        warnings.warn("a pandas-style warning\nwith a second line", UserWarning, stacklevel=1)
+        raise RuntimeError("something broke\ndeep inside")
+
+    monkeypatch.setattr(cli, "_cmd_init", boom)
+    code, _, err = run_cli(monkeypatch, capsys, seeded, "init")
+    assert code == 2 and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("strike-atlas: error: unexpected RuntimeError: something broke;")
+    assert "Please report this" in lines[0]
+    assert lines[1] == "strike-atlas: note: a pandas-style warning"
+
+
+# -- the standalone map on a pip-only install (no static/vendor) ---------------------------------
+
+
+def test_map_without_assets_fetches_them_or_names_the_command(
+    seeded, monkeypatch, capsys, tmp_path
+) -> None:
+    import geo.io.standalone as standalone
+    from geo.views.assets import AssetError, default_vendor_dir
+
+    empty = tmp_path / "vendor"
+    monkeypatch.setattr(standalone, "default_vendor_dir", lambda: empty)
+
+    def no_npm(dest=None, **kw):
+        raise AssetError("npm was not found on PATH; … run `strike-atlas assets fetch` again.")
+
+    monkeypatch.setattr(standalone, "fetch_assets", no_npm)
+    out = tmp_path / "map.html"
+    code, _, err = run_cli(monkeypatch, capsys, seeded, "map", "-o", str(out))
+    lines = err.strip().splitlines()
+    assert code == 2 and "Traceback" not in err
+    assert lines[0].startswith("map assets missing from")  # progress first
+    assert "strike-atlas assets fetch" in lines[-1] and lines[-1].startswith("strike-atlas: error")
+    assert not out.exists()
+
+    real = default_vendor_dir()
+
+    def fake_fetch(dest=None, **kw):  # the npm registry is out of reach in tests: copy
+        shutil.copytree(real, empty)
+        return list(empty.rglob("*"))
+
+    monkeypatch.setattr(standalone, "fetch_assets", fake_fetch)
+    code, _, err = run_cli(monkeypatch, capsys, seeded, "map", "-o", str(out))
+    assert code == 0, err
+    assert "fetching Leaflet" in err and "fetched" in err
+    assert out.exists() and (tmp_path / "map_files").is_dir()

@@ -7,6 +7,7 @@ row, so a file with one impossible row is refused whole, naming that row and fie
 from __future__ import annotations
 
 import io
+import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,12 +152,16 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _looks_cyrillic(text: str) -> bool:
-    """Most non-ASCII letters are Cyrillic: a Windows-1251 file read right."""
-    high = [ch for ch in text if ord(ch) > 127]
+    """Most non-ASCII characters form Cyrillic words: a Windows-1251 file read right.
+
+    A Latin-1 "café" read as Windows-1251 gives "cafй": a lone Cyrillic letter inside a Latin
+    word, which does not count.
+    """
+    high = sum(1 for ch in text if ord(ch) > 127)
     if not high:
         return False
-    cyr = sum(1 for ch in high if "\u0400" <= ch <= "\u04ff")
-    return cyr / len(high) >= 0.8
+    words = sum(len(m) for m in re.findall(r"[\u0400-\u04ff]{2,}", text))
+    return words / high >= 0.8
 
 
 def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[str, list[str]]:
@@ -334,7 +339,9 @@ def _read_geojson(path: Path, notes: list[str]) -> _Raw:
         crs = geojson_crs(doc["crs"], name)
         if crs is not None:
             raw["longitude"], raw["latitude"] = reproject(raw["longitude"], raw["latitude"], crs)
-            notes.append(f"{name}: coordinates reprojected from {crs} to WGS84 (EPSG:4326)")
+            notes.append(
+                f"{name}: coordinates reprojected from {crs.to_string()} to WGS84 (EPSG:4326)"
+            )
     ignored = [c for c in raw.columns if c not in COLUMNS and c not in ACLED_IGNORED]
     return _Raw(raw[[c for c in raw.columns if c in COLUMNS]], ignored, 1)
 
