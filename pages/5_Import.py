@@ -15,6 +15,7 @@ from geo.io.importers import (
     import_command,
     import_events,
     input_warnings,
+    needs_mapping,
     preview_import,
     read_csv_table,
 )
@@ -23,9 +24,8 @@ from geo.io.mapping import IGNORE, TARGETS, ColumnMapping, suggest_mapping
 from geo.schema import EVENT_TYPES, VERIFICATION
 
 
-def column_mapping(path, name: str, encoding: str | None) -> ColumnMapping:
+def column_mapping(table: pd.DataFrame, name: str) -> ColumnMapping:
     """The mapping table and fixed values, as widgets."""
-    table = read_csv_table(path, encoding=encoding)
     suggested = suggest_mapping(list(table.columns))
     st.subheader("Columns")
     st.caption(
@@ -81,7 +81,10 @@ def run(path, name: str, editor: str) -> None:
         c1.selectbox("Day/month order of numeric dates", list(DATE_ORDER_CHOICES))
     ]
     encoding = ENCODING_CHOICES[c2.selectbox("Encoding (CSV)", list(ENCODING_CHOICES))]
-    mapping = column_mapping(path, name, encoding) if fmt == "csv" else None
+    mapping = None
+    if fmt == "csv":  # our CSV and ACLED's are read as they are; other tables are mapped
+        table = read_csv_table(path, encoding=encoding)
+        mapping = column_mapping(table, name) if needs_mapping(table.columns) else None
     replace = st.checkbox("Replace events that already exist (same id)")
     options = dict(fmt=fmt, mapping=mapping, date_order=order, encoding=encoding, replace=replace)
     st.code(import_command(name, **options), language="bash")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -520,3 +521,80 @@ def test_map_without_assets_fetches_them_or_names_the_command(
     assert code == 0, err
     assert "fetching Leaflet" in err and "fetched" in err
     assert out.exists() and (tmp_path / "map_files").is_dir()
+
+
+# -- the Import page ---------------------------------------------------------------------------
+
+
+def _import_page(monkeypatch, db: str) -> AppTest:
+    from geo.curation.auth import hash_password
+
+    monkeypatch.setenv("STRIKE_ATLAS_DB", db)
+    monkeypatch.setenv("STRIKE_ATLAS_CURATED_DIR", CURATED)
+    monkeypatch.setenv("STRIKE_ATLAS_EDITOR_PASSWORD_HASH", hash_password("pw"))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/5_Import.py").run()
+    [name] = [t for t in at.sidebar.text_input if t.label.startswith("Your name")]
+    [secret] = [t for t in at.sidebar.text_input if t.label == "Editor password"]
+    name.input("Ann")
+    secret.input("pw")
+    [button] = [b for b in at.sidebar.button if b.label == "Log in"]
+    button.click().run()
+    assert not at.exception
+    return at
+
+
+def _staged_folders() -> set[str]:
+    return {p.name for p in Path(tempfile.gettempdir()).glob("strike-atlas-import-*")}
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("big.csv", (HEAD + "2025-07-03,49.5,34.5,a,1e300\n").encode(), ("fatalities", 2)),
+        ("empty.csv", b"", "empty.csv: the file is empty"),
+        ("f.geojson", _geojson([None]), ("feature", 1)),
+        ("latin.csv", (HEAD + "2025-07-03,49.5,34.5,café,\n").encode("latin-1"), "not UTF-8"),
+    ],
+)
+def test_import_page_bad_file_no_traceback(name, content, expected, seeded, monkeypatch) -> None:
+    before_dirs, before = _staged_folders(), state(seeded)
+    at = _import_page(monkeypatch, seeded)
+    at.file_uploader[0].upload(name, content, "text/csv").run()
+    assert not at.exception
+    assert at.error, "the page shows the problem"
+    text = " ".join(e.value for e in at.error)
+    assert "Traceback" not in text and "/tmp" not in text and "site-packages" not in text
+    if isinstance(expected, tuple):  # a table naming the row and field
+        [table] = [d.value for d in at.dataframe if "why" in d.value.columns]
+        assert (expected[0], expected[1]) in set(zip(table["field"], table["row"], strict=True))
+    else:
+        assert expected in text
+    assert not [b for b in at.button if b.label.startswith("Import ")]
+    assert state(seeded) == before
+    assert _staged_folders() == before_dirs  # the upload was staged and removed
+
+
+def test_import_page_preview_and_import_follow_the_cli_rules(
+    seeded, monkeypatch, tmp_path: Path
+) -> None:
+    path = tmp_path / "export.csv"
+    with open_store(settings_for(seeded)) as store:
+        export(store.load(), "csv", path)
+    messy_rows = MESSY.splitlines()
+    at = _import_page(monkeypatch, seeded)
+    at.file_uploader[0].upload("export.csv", path.read_bytes(), "text/csv").run()
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    words = " ".join(m.value for m in at.markdown)
+    assert f"0 events to import · {N_CURATED} identical to stored events" in words
+
+    at.file_uploader[0].set_value(("osint.csv", "\n".join(messy_rows).encode(), "text/csv")).run()
+    assert not at.exception and not at.error
+    words = " ".join(m.value for m in at.markdown)
+    assert "3 events to import" in words and "rows 4, 6 repeat rows 2, 3" in words
+    [button] = [b for b in at.button if b.label == "Import 3 events"]
+    button.click().run()
+    assert not at.exception
+    assert any("imported 3 events" in s.value for s in at.success)
+    assert state(seeded)[0] == N_CURATED + 3

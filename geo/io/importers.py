@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -234,6 +235,11 @@ def _unescape(raw: pd.DataFrame, marker: str) -> pd.DataFrame:
     return raw
 
 
+def needs_mapping(columns: Iterable[str]) -> bool:
+    """A table without an id column is not ours or ACLED's: its columns need a mapping."""
+    return not ({"event_id", "event_id_cnty"} & {str(c).strip().lower() for c in columns})
+
+
 def _read_csv(
     path: Path, mapping: ColumnMapping | None, encoding: str | None, notes: list[str]
 ) -> _Raw:
@@ -243,7 +249,7 @@ def _read_csv(
     if marker is not None:
         raw = _unescape(raw, marker)
     lowered = [c.lower() for c in raw.columns]
-    if mapping is not None or not ({"event_id", "event_id_cnty"} & set(lowered)):
+    if mapping is not None or needs_mapping(lowered):
         mapping = mapping or suggest_mapping(list(raw.columns))
         unused = [c for c, target in mapping.columns.items() if not target]
         return _Raw(apply_mapping(raw, mapping), unused, 2)
