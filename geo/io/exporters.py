@@ -314,6 +314,16 @@ def export_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
 
 def export(frame: pd.DataFrame, fmt: str, path: str | Path) -> None:
     """Write an export to a file atomically, or to stdout when `path` is "-"."""
+    try:
+        _export(frame, fmt, path)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        why = exc.strerror or str(exc).strip().splitlines()[0]
+        raise ExportError(f"cannot write {path}: {why}; nothing was written") from None
+
+
+def _export(frame: pd.DataFrame, fmt: str, path: str | Path) -> None:
     if fmt == "gpkg":
         if str(path) == "-":
             raise ExportError("GeoPackage cannot be written to stdout: give -o FILE.gpkg")
