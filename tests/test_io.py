@@ -203,3 +203,14 @@ def test_export_is_atomic(events: pd.DataFrame, tmp_path: Path, monkeypatch) -> 
         export(events, "geojson", path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["e.geojson"]
+
+
+def test_export_page_csv_bytes_are_neutralised(events: pd.DataFrame) -> None:
+    """The Export page's download (export_bytes) goes through the same neutralisation."""
+    tricky = events.copy()
+    tricky["notes"] = tricky["notes"].astype("string")
+    tricky.loc[0, "notes"] = "=cmd|' /C calc'!A0"
+    tricky.loc[1, "notes"] = "\tTabbed"
+    text = export_bytes(tricky, "csv").decode("utf-8")
+    assert "'=cmd|' /C calc'!A0" in text and "'\tTabbed" in text
+    assert text.splitlines()[0].endswith(",formula_escape")
