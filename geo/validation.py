@@ -127,9 +127,9 @@ def _read_date(text: str, order: str | None) -> _Date:
     if _ISO_DATE.match(text):
         try:
             stamp = datetime.fromisoformat(text.replace("z", "Z"))
-        except ValueError:
+            local = pd.Timestamp(stamp.date())
+        except (ValueError, OverflowError):
             return _Date(why="expected a date YYYY-MM-DD or an ISO 8601 timestamp")
-        local = pd.Timestamp(stamp.date())
         offset = stamp.utcoffset()
         if offset:
             utc_day = stamp.astimezone(UTC).date()
