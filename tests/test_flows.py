@@ -598,3 +598,19 @@ def test_import_page_preview_and_import_follow_the_cli_rules(
     assert not at.exception
     assert any("imported 3 events" in s.value for s in at.success)
     assert state(seeded)[0] == N_CURATED + 3
+
+
+def test_rows_differing_only_in_write_timestamps_are_repeats(seeded, monkeypatch, capsys, tmp_path):
+    """Two exports concatenated: the same event twice, stamped at different times."""
+    first = validate_frame(pd.DataFrame([make_raw(event_id="twice")]))
+    later = validate_frame(
+        pd.DataFrame([make_raw(event_id="twice", updated_at="2026-11-25T10:00:00Z")])
+    )
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    export(first, "csv", a)
+    export(later, "csv", b)
+    both = tmp_path / "both.csv"
+    both.write_text(a.read_text() + "".join(b.read_text().splitlines(keepends=True)[1:]))
+    code, out, err = run_cli(monkeypatch, capsys, seeded, "import", str(both))
+    assert code == 0, err
+    assert "imported 1 event from" in out and "row 3 repeats row 2; imported once" in out

@@ -432,7 +432,10 @@ def read_input(
     else:
         got = _read_gpkg(path, notes)
     rows = got.first_row + np.arange(len(got.raw))
-    keep, repeats = repeated_rows(got.raw, rows)
+    # "Identical" ignores the write timestamps, as it does against the store.
+    keep, repeats = repeated_rows(
+        got.raw.drop(columns=["created_at", "updated_at"], errors="ignore"), rows
+    )
     raw = fill_places(got.raw.iloc[keep].reset_index(drop=True))
     found: list[RowError] = []
     frame = validate_frame(

@@ -54,9 +54,16 @@ def geojson_crs(member: object, name: str):  # -> pyproj.CRS | None
 def reproject(x: ArrayLike, y: ArrayLike, crs: object) -> tuple[np.ndarray, np.ndarray]:
     """x/y in `crs` to WGS84 lon/lat (always x = easting/longitude first)."""
     from pyproj import Transformer
+    from pyproj.exceptions import ProjError
 
     xs = np.asarray(x, dtype=float)
     ys = np.asarray(y, dtype=float)
-    transformer = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-    lon, lat = transformer.transform(xs, ys)
+    try:
+        transformer = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        lon, lat = transformer.transform(xs, ys, errcheck=True)
+    except ProjError as exc:
+        raise ImportFormatError(
+            f"cannot reproject from {crs} to WGS84 ({str(exc).splitlines()[0]}); reproject the "
+            "file to EPSG:4326 first"
+        ) from None
     return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
