@@ -1,4 +1,4 @@
-"""Import: upload a CSV or GeoJSON, map its columns, preview every problem, commit all or none."""
+"""Import: upload a file, map its columns, preview every problem and the plan, commit or not."""
 
 import logging
 
@@ -81,10 +81,10 @@ def run(path, name: str, editor: str) -> None:
         c1.selectbox("Day/month order of numeric dates", list(DATE_ORDER_CHOICES))
     ]
     encoding = ENCODING_CHOICES[c2.selectbox("Encoding (CSV)", list(ENCODING_CHOICES))]
-    mapping = None
-    if fmt == "csv":  # our CSV and ACLED's are read as they are; other tables are mapped
-        table = read_csv_table(path, encoding=encoding)
-        mapping = column_mapping(table, name) if needs_mapping(table.columns) else None
+    table = read_csv_table(path, encoding=encoding) if fmt == "csv" else None
+    own = table is not None and not needs_mapping(table.columns)  # ours or ACLED's: read as is
+    by_hand = own and st.checkbox("Map the columns by hand (read as ours/ACLED's otherwise)")
+    mapping = column_mapping(table, name) if table is not None and (by_hand or not own) else None
     replace = st.checkbox("Replace events that already exist (same id)")
     options = dict(fmt=fmt, mapping=mapping, date_order=order, encoding=encoding, replace=replace)
     st.code(import_command(name, **options), language="bash")
