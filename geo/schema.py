@@ -180,9 +180,13 @@ def normalize_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
         elif f.kind == "float":
             out[f.name] = pd.to_numeric(col).astype("float64")
         elif f.kind == "date":
-            out[f.name] = pd.to_datetime(col).astype("datetime64[ns]")
+            # format="ISO8601": never guess a format from the first value (text from PostGIS
+            # mixes whole-second and microsecond timestamps).
+            out[f.name] = pd.to_datetime(col, format="ISO8601").astype("datetime64[ns]")
         else:
-            out[f.name] = pd.to_datetime(col, utc=True).astype("datetime64[ns, UTC]")
+            out[f.name] = pd.to_datetime(col, utc=True, format="ISO8601").astype(
+                "datetime64[ns, UTC]"
+            )
     for name in ("event_type", "actor1", "country", "verification"):
         out[name] = out[name].astype("category")
     return out.reset_index(drop=True)

@@ -16,6 +16,31 @@ from geo.errors import ImportFormatError, RowError, ValidationError
 from geo.schema import COLUMNS
 from geo.validation import validate_frame
 
+MAX_RECORD_BYTES = 256 * 1024  # one event with long quotes is a few KB
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """safe_load without aliases: `*ref` could blow one field up to gigabytes (billion laughs).
+
+    A curated record has no use for them; anchors alone are harmless and allowed.
+    """
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in curated records", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def _load_record(path: Path) -> object:
+    """One curated YAML file, size-capped and without aliases."""
+    size = path.stat().st_size
+    if size > MAX_RECORD_BYTES:
+        raise ValueError(f"{size:,} bytes; a record may hold at most {MAX_RECORD_BYTES:,}")
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_NoAliasLoader)
+
 
 def read_curated(folder: str | Path) -> pd.DataFrame:
     """Read and validate every `*.yaml` record in a folder (all or nothing).
@@ -30,9 +55,13 @@ def read_curated(folder: str | Path) -> pd.DataFrame:
     errors: list[RowError] = []
     for path in sorted(folder.glob("*.yaml")):
         try:
-            record = yaml.safe_load(path.read_text(encoding="utf-8"))
+            record = _load_record(path)
         except yaml.YAMLError as exc:
-            errors.append(RowError(None, "(file)", path.name, f"not valid YAML: {exc}", path.name))
+            why = " ".join(str(exc).split())
+            errors.append(RowError(None, "(file)", path.name, f"not valid YAML: {why}", path.name))
+            continue
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            errors.append(RowError(None, "(file)", path.name, f"cannot read: {exc}", path.name))
             continue
         if not isinstance(record, dict):
             errors.append(
