@@ -26,8 +26,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from pandas.api.extensions import ExtensionArray
 
-from geo.errors import AtlasError
-from geo.places.names import (
+from geo.admin1 import (
     ADMIN1_NAMES_PATH,
     BOUNDARIES_DIR,
     BoundaryDataError,
@@ -37,6 +36,7 @@ from geo.places.names import (
     admin1_name_table,
     normalize_admin1,
 )
+from geo.errors import AtlasError
 
 ADMIN1_PATH: Final = BOUNDARIES_DIR / "admin1_ua_ru_by_md_ne10m_simplified.geojson"
 ADMIN0_PATH: Final = BOUNDARIES_DIR / "admin0_region_ne10m_simplified.geojson"
@@ -54,7 +54,7 @@ ADMIN1_COLUMNS: Final = (
     "geonames_admin1",
 )
 ADMIN0_COLUMNS: Final = ("adm0_a3", "admin", "iso_a2")
-# Re-exported: the name functions moved to geo.places.names; callers may import them here.
+# Re-exported: the name functions live in the core (geo.admin1, the filter needs them).
 __all__ = [
     "ADMIN1_NAMES_PATH",
     "BoundaryDataError",

@@ -22,7 +22,7 @@ import pandas as pd
 
 from geo.errors import AtlasError
 
-BOUNDARIES_DIR: Final = Path(__file__).resolve().parents[2] / "data" / "boundaries"
+BOUNDARIES_DIR: Final = Path(__file__).resolve().parents[1] / "data" / "boundaries"
 ADMIN1_NAMES_PATH: Final = BOUNDARIES_DIR / "admin1_names.csv"
 
 
