@@ -14,7 +14,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from geo.admin1 import display_region, normalize_admin1, region_codes
+from geo.admin1 import admin1_name, display_region, normalize_admin1, region_codes
 from geo.errors import AtlasError
 
 Bounds = tuple[float, float, float, float]  # west, south, east, north (lon/lat)
@@ -126,6 +126,37 @@ def region_mask(frame: pd.DataFrame, regions: Iterable[str]) -> np.ndarray:
             idx = np.flatnonzero(rest)
             hit[idx] = _categorical_match(col.iloc[idx], typed)
     return hit
+
+
+def _distinct(col: pd.Series, where: np.ndarray | None = None) -> list[str]:
+    if where is not None:
+        col = col[where]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        used = np.unique(col.cat.codes.to_numpy())
+        return [str(col.cat.categories[c]) for c in used if c >= 0]
+    return [str(v) for v in pd.unique(col.dropna())]
+
+
+def region_choices(frame: pd.DataFrame) -> list[str]:
+    """The regions present in `frame`, by canonical name, for a region picker.
+
+    Rows with an ``admin1_code`` give its canonical name; rows without one give their typed
+    ``admin1`` resolved to a canonical name where possible, else the text as typed.
+    """
+    names: set[str] = set()
+    has_code = np.zeros(len(frame), dtype=bool)
+    if "admin1_code" in frame.columns:
+        has_code = _present(frame["admin1_code"])
+        names |= {admin1_name(c) or c for c in _distinct(frame["admin1_code"])}
+    if "admin1" in frame.columns and not has_code.all():
+        typed = _distinct(frame["admin1"], None if not has_code.any() else ~has_code)
+        names |= {display_region(t) for t in typed if t.strip()}
+    return sorted(names, key=lambda n: (n.casefold(), n))
+
+
+def canonical_regions(values: Iterable[str]) -> list[str]:
+    """Filter values as the picker shows them: canonical names, duplicates dropped."""
+    return list(dict.fromkeys(display_region(v) for v in values))
 
 
 TEXT_SEARCH_COLUMNS: tuple[str, ...] = (
@@ -336,8 +367,7 @@ class EventFilter:
             parts.append(_describe_dates(self.date_from, self.date_to))
         for label, values in self._lists():
             if values and label == "region":
-                shown = dict.fromkeys(display_region(v) for v in values)  # dedupe, keep order
-                parts.append(f"{label}: {', '.join(shown)}")
+                parts.append(f"{label}: {', '.join(canonical_regions(values))}")
             elif values:
                 parts.append(f"{label}: {', '.join(values)}")
         if self.bbox:
