@@ -147,6 +147,17 @@ def test_search_places_offline_online_and_errors() -> None:
     assert failed.found == [] and failed.error == "gazetteer unreadable"
 
 
+def test_geocoder_region_names_are_shown_canonical() -> None:
+    raw = {"name": "Bila Tserkva", "admin1": "Kiev", "admin1_iso": "UA-32", "country_code": "UA"}
+    loc = Location("Bila Tserkva, Kiev, UA", (49.7957, 30.1122), raw)
+    assert ed.candidate_label(loc) == "Bila Tserkva, Kyiv Oblast (UA)"
+    assert ed.place_fields(loc)["admin1"] == "Kyiv Oblast"
+    table = ed.candidates_frame(ed.search_places(FakeGeocoder([loc]), "Bila Tserkva"))
+    assert table["admin1"].tolist() == ["Kyiv Oblast"]
+    online = Location("X", (50.0, 36.0), {"name": "X", "admin1": "Kharkiv Oblast"})
+    assert ed.place_fields(online)["admin1"] == "Kharkiv Oblast"
+
+
 def test_place_state_and_map_click() -> None:
     state = ed.place_state(_location())
     assert state["e_latitude"] == 51.41065 and state["e_location"] == "Korenevo"

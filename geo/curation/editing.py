@@ -19,6 +19,7 @@ import orjson
 import pandas as pd
 from geopy.location import Location
 
+from geo.admin1 import admin1_name, display_region
 from geo.curation.duplicates import find_duplicates
 from geo.errors import AtlasError, ValidationError
 from geo.places.gazetteer import ATTRIBUTION, NOMINATIM_ATTRIBUTION, candidates_table
@@ -67,6 +68,12 @@ def suggest_event_id(day: date | None, location: str | None, taken: set[str]) ->
     return candidate
 
 
+def _region_name(raw: dict) -> str:
+    """The canonical region name of a geocoder result (GeoNames says "Kiev", we "Kyiv Oblast")."""
+    typed = raw.get("admin1") or ""
+    return admin1_name(raw.get("admin1_iso")) or (display_region(typed) if typed else "")
+
+
 def place_fields(location: Location) -> dict[str, object]:
     """Form values for a geocoded place: point, names and the precision to record."""
     raw = location.raw or {}
@@ -74,7 +81,7 @@ def place_fields(location: Location) -> dict[str, object]:
         "latitude": round(float(location.latitude), 5),
         "longitude": round(float(location.longitude), 5),
         "location": raw.get("name") or location.address,
-        "admin1": raw.get("admin1") or "",
+        "admin1": _region_name(raw),
         "admin2": raw.get("admin2") or "",
         "country": raw.get("country_code") or "",
         "geo_precision": int(raw.get("geo_precision") or 1),
@@ -223,7 +230,7 @@ def candidate_label(location: Location) -> str:
     """One line per candidate in the picker, e.g. "Korenevo, Kursk Oblast (RU)"."""
     raw = location.raw or {}
     name = raw.get("name") or location.address
-    return f"{name}, {raw.get('admin1', '')} ({raw.get('country_code', '')})"
+    return f"{name}, {_region_name(raw)} ({raw.get('country_code', '')})"
 
 
 def search_places(
@@ -262,6 +269,8 @@ def search_places(
 def candidates_frame(search: PlaceSearch) -> pd.DataFrame:
     """The candidates as a table, coordinates to 5 decimals (about a metre)."""
     table = candidates_table(search.found)
+    if "admin1" in table.columns and len(table):
+        table["admin1"] = [_region_name(loc.raw or {}) or None for loc in search.found]
     return table.round({c: 5 for c in ("lat", "lon") if c in table.columns})
 
 
