@@ -31,7 +31,7 @@ def test_every_record_has_sources(curated: pd.DataFrame) -> None:
 @pytest.mark.parametrize(
     ("location", "admin1", "actor_word"),
     [
-        ("Poltava", "Poltava", "Russia"),
+        ("Poltava", "Poltava Oblast", "Russia"),
         ("Yelets", "Lipetsk Oblast", "Ukraine"),
         ("Korenevo", "Kursk Oblast", "Ukraine"),
     ],
