@@ -31,7 +31,7 @@ class BoundaryDataError(AtlasError):
 
 
 @lru_cache(maxsize=1)
-def _names_table() -> pd.DataFrame:
+def names_table() -> pd.DataFrame:
     """`admin1_names.csv` as text (empty string for missing), indexed by ISO code."""
     if not ADMIN1_NAMES_PATH.is_file():
         raise BoundaryDataError(f"admin-1 name table not found at {ADMIN1_NAMES_PATH}")
@@ -48,7 +48,7 @@ _APOSTROPHES = re.compile(r"['’‘ʼʹ`´′]")
 _NON_WORD = re.compile(r"[\W_]+")
 
 
-def _fold(text: str) -> str:
+def fold_name(text: str) -> str:
     """Lower-case, accents and apostrophes off, punctuation to spaces: "Donets'ka" → "donetska"."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
@@ -56,7 +56,7 @@ def _fold(text: str) -> str:
 
 
 def _word_set(words: str) -> frozenset[str]:
-    return frozenset(_fold(words).split())
+    return frozenset(fold_name(words).split())
 
 
 # Words that say "the region, not the city" (Latin, Ukrainian, Russian, Belarusian forms).
@@ -103,17 +103,17 @@ def _core(folded: str) -> str:
 @lru_cache(maxsize=1)
 def _name_index() -> _NameIndex:
     """Fold every known name once; alternates from the 2013 NE table rank below real names."""
-    table = _names_table()
+    table = names_table()
     display: dict[str, str] = {}
     core: dict[str, dict[str, int]] = {}
     for row in table.itertuples(index=False):
         iso = row.iso_3166_2
-        display.setdefault(_fold(row.name), iso)
+        display.setdefault(fold_name(row.name), iso)
         tiers = [(0, getattr(row, c)) for c in _NAME_COLUMNS]
         tiers += [(0, n) for n in row.name_alt_extra.split("|")]
         tiers += [(1, n) for n in row.name_alt_ne2013.split("|")]
         for tier, name in tiers:
-            key = _core(_fold(name))
+            key = _core(fold_name(name))
             if key:
                 best = core.setdefault(key, {})
                 best[iso] = min(tier, best.get(iso, tier))
@@ -158,7 +158,7 @@ def _resolve(name: str) -> str | None:
     code = _ISO_CODE.fullmatch(name.strip())
     if code and f"{code[1]}-{code[2]}".upper() in index.codes:
         return f"{code[1]}-{code[2]}".upper()
-    folded = _fold(name)
+    folded = fold_name(name)
     if folded in index.display:
         return index.display[folded]
     candidates = index.core.get(_core(folded), {})
@@ -183,7 +183,7 @@ def admin1_name(code: str | None) -> str | None:
     """Canonical English name for an ISO 3166-2 code ("UA-63" → "Kharkiv Oblast"), else None."""
     if not isinstance(code, str):
         return None
-    table = _names_table()
+    table = names_table()
     code = code.strip().upper()
     return str(table.at[code, "name"]) if code in table.index else None
 
@@ -194,11 +194,13 @@ def admin1_name_table(country: str | None = None) -> pd.DataFrame:
     Sorted by English name; ``name_uk``/``name_ru`` are empty where no translation is known
     (Russian for Moldova).
     """
-    table = _names_table()
+    table = names_table()
     if country is not None:
         table = table[table["iso_a2"] == country.upper()]
     out = table[["iso_3166_2", "name", "name_uk", "name_ru"]].reset_index(drop=True)
-    order = sorted(range(len(out)), key=lambda i: (_fold(out["name"].iat[i]), out["name"].iat[i]))
+    order = sorted(
+        range(len(out)), key=lambda i: (fold_name(out["name"].iat[i]), out["name"].iat[i])
+    )
     return out.iloc[order].reset_index(drop=True)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from geo.admin1 import (
-    _names_table,
     admin1_name,
     admin1_name_table,
     display_region,
+    names_table,
     normalize_admin1,
     region_codes,
 )
@@ -48,7 +48,7 @@ def test_canonical_names(code: str, name: str) -> None:
 
 
 def test_one_style_for_every_unit() -> None:
-    table = _names_table()
+    table = names_table()
     assert len(table) == 128 and table["name"].is_unique
     ua = table[table["iso_a2"] == "UA"]
     oblasts = ua[ua["subdivision_type"] == "Region"]["name"]
@@ -76,7 +76,7 @@ def test_ukrainian_and_russian_names_alongside() -> None:
 
 
 def test_every_name_in_the_table_resolves_to_its_own_unit() -> None:
-    table = _names_table()
+    table = names_table()
     # Bare names shared by a city and its region go to the city by design.
     shared_with_city = {("BY-MI", "Minsk"), ("UA-32", "Kiev")}
     for row in table.itertuples():
@@ -132,4 +132,4 @@ def test_region_codes_and_display() -> None:
 def test_placement_and_pickers_use_canonical_names() -> None:
     placed = place_points([36.2304, 30.5234, 30.1122], [49.9935, 50.4501, 49.7957])
     assert placed["admin1"].tolist() == ["Kharkiv Oblast", "Kyiv", "Kyiv Oblast"]
-    assert set(admin1_names()) == set(_names_table()["name"])
+    assert set(admin1_names()) == set(names_table()["name"])

@@ -30,10 +30,10 @@ from geo.admin1 import (
     ADMIN1_NAMES_PATH,
     BOUNDARIES_DIR,
     BoundaryDataError,
-    _fold,
-    _names_table,
     admin1_name,
     admin1_name_table,
+    fold_name,
+    names_table,
     normalize_admin1,
 )
 from geo.errors import AtlasError
@@ -193,7 +193,7 @@ def load_admin0(path: Path | None = None) -> gpd.GeoDataFrame:
 
 def _display_names(frame: pd.DataFrame) -> pd.Series:
     """The canonical English name of each row's unit (``name`` in `admin1_names.csv`)."""
-    canonical = _names_table()["name"]
+    canonical = names_table()["name"]
     fallback = frame["name_en"].fillna(frame["name_ne"]) if "name_en" in frame else None
     names = frame["iso_3166_2"].map(canonical)
     return names if fallback is None else names.fillna(fallback)
@@ -401,7 +401,7 @@ def admin1_names(country: str | None = None) -> list[str]:
                 f"country={country!r}: no admin-1 units loaded; use one of {', '.join(known)}"
             )
         names = names[frame["iso_a2"] == country.upper()]
-    return sorted(names, key=lambda n: (_fold(n), n))
+    return sorted(names, key=lambda n: (fold_name(n), n))
 
 
 # --------------------------------------------------------------------------------------------
@@ -436,7 +436,7 @@ def region_counts(frame: pd.DataFrame) -> pd.DataFrame:
     iso = typed.map(resolved)
     if "admin1_code" in frame.columns:
         code = frame["admin1_code"].astype("object")
-        iso = code.where(code.notna() & code.isin(list(_names_table().index)), iso)
+        iso = code.where(code.notna() & code.isin(list(names_table().index)), iso)
     keys = pd.DataFrame({"iso": iso, "text": typed.where(iso.isna())})
     counts = keys.value_counts(dropna=False, sort=False).rename("count").reset_index()
 
@@ -445,7 +445,7 @@ def region_counts(frame: pd.DataFrame) -> pd.DataFrame:
     status = counts["iso"].map(lambda c: _STATUS_BY_ISO.get(c, "none"))
     out = pd.DataFrame(
         {
-            "admin1": counts["iso"].map(_names_table()["name"]).where(known, counts["text"]),
+            "admin1": counts["iso"].map(names_table()["name"]).where(known, counts["text"]),
             "admin1_iso": counts["iso"],
             "country": counts["iso"].map(admin1["iso_a2"]),
             "status": status.where(known),
