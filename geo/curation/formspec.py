@@ -48,7 +48,7 @@ PLACE_ROWS: tuple[tuple[Widget, ...], ...] = (
     ),
     (
         Widget("text", "location", "Location"),
-        Widget("text", "admin1", "Admin-1 (any spelling; filled from the point if empty)"),
+        Widget("text", "admin1", "Admin-1 (oblast)"),
         Widget("text", "admin2", "Admin-2 (raion)"),
         Widget("text", "country", "Country (ISO code)"),
     ),
