@@ -18,8 +18,9 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from geo.curation.auth import EDITING_DISABLED, EditorGate, LoginThrottle
 from geo.errors import AtlasError
 from geo.filters import EventFilter, canonical_regions, region_choices
-from geo.places.control import GROUND_STATUSES
-from geo.places.gazetteer import ChainedGeocoder, GazetteerGeocoder, make_nominatim
+from geo.places.gazetteer import GazetteerGeocoder
+from geo.places.ground_status import GROUND_STATUSES
+from geo.places.online_geocoder import ChainedGeocoder, make_nominatim
 from geo.schema import VERIFICATION
 from geo.settings import Settings
 from geo.store import open_store

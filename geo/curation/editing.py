@@ -22,7 +22,8 @@ from geopy.location import Location
 from geo.admin1 import admin1_name, display_region
 from geo.curation.duplicates import find_duplicates
 from geo.errors import AtlasError, ValidationError
-from geo.places.gazetteer import ATTRIBUTION, NOMINATIM_ATTRIBUTION, candidates_table
+from geo.places.gazetteer_index import ATTRIBUTION
+from geo.places.online_geocoder import NOMINATIM_ATTRIBUTION, candidates_table
 from geo.places.placement import PlacementWarning, fill_places, placement_warnings
 from geo.schema import COLUMNS, SOURCE_KEYS
 from geo.validation import validate_frame
