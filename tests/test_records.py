@@ -31,7 +31,7 @@ def test_every_record_has_sources(curated: pd.DataFrame) -> None:
 @pytest.mark.parametrize(
     ("location", "admin1", "actor_word"),
     [
-        ("Poltava", "Poltava", "Russia"),
+        ("Poltava", "Poltava Oblast", "Russia"),
         ("Yelets", "Lipetsk Oblast", "Ukraine"),
         ("Korenevo", "Kursk Oblast", "Ukraine"),
     ],
@@ -49,7 +49,7 @@ def test_donetsk_depots_are_region_level_and_week_precision(curated: pd.DataFram
     assert len(rows) == 1
     assert rows.iloc[0]["geo_precision"] == 3
     assert rows.iloc[0]["time_precision"] == 2
-    assert rows.iloc[0]["admin1"] == "Donetsk"
+    assert rows.iloc[0]["admin1"] == "Donetsk Oblast"
 
 
 def test_poltava_keeps_article_wording_and_assessed_actor(curated: pd.DataFrame) -> None:
