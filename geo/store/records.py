@@ -13,6 +13,7 @@ import pandas as pd
 import yaml
 
 from geo.errors import ImportFormatError, RowError, ValidationError
+from geo.places.placement import fill_places
 from geo.schema import COLUMNS
 from geo.validation import validate_frame
 
@@ -80,7 +81,8 @@ def read_curated(folder: str | Path) -> pd.DataFrame:
         names.append(path.name)
     frame = pd.DataFrame(rows, columns=list(COLUMNS)) if rows else pd.DataFrame(columns=COLUMNS)
     try:
-        valid = validate_frame(frame, source=str(folder))
+        # Like every write path: admin1_code from the point, admin1 in its canonical name.
+        valid = validate_frame(fill_places(frame), source=str(folder))
     except ValidationError as exc:
         errors.extend(
             RowError(None, e.field, e.value, e.why, names[e.row - 1] if e.row else e.source)
