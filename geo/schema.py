@@ -203,6 +203,7 @@ def normalize_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
             out[f.name] = _datetimes(col, utc=False).astype("datetime64[ns]")
         else:
             out[f.name] = _datetimes(col, utc=True).astype("datetime64[ns, UTC]")
-    for name in ("event_type", "actor1", "country", "verification"):
+    # Few distinct values: categories make the filters work per value, not per row.
+    for name in ("event_type", "actor1", "country", "admin1", "admin1_code", "verification"):
         out[name] = out[name].astype("category")
     return out.reset_index(drop=True)

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from geo.admin1 import region_codes
 from geo.filters import TEXT_SEARCH_COLUMNS, EventFilter
 from geo.schema import COLUMNS, FIELDS, empty_frame, normalize_dtypes
 
@@ -82,11 +83,20 @@ def pushdown(flt: EventFilter) -> tuple[list[str], list[object]]:
         if pattern:
             conds.append("actor1 ~ %s")
             params.append(f"(?<![{_WORD}]){pattern}(?![{_WORD}])")
-    for column, values in (("event_type", flt.event_types), ("admin1", flt.regions)):
-        pattern = _any_of(values, whole=True) if values else None
+    if flt.event_types:
+        pattern = _any_of(flt.event_types, whole=True)
         if pattern:
-            conds.append(f"{column} ~ %s")
+            conds.append("event_type ~ %s")
             params.append(pattern)
+    if flt.regions:
+        # A row's region is its admin1_code (indexed); rows without one (or with a code not
+        # spelled canonically) are judged by `region_mask` in Python, so they all come along.
+        codes, _ = region_codes(flt.regions)
+        conds.append(
+            "(admin1_code = ANY(%s) OR admin1_code IS NULL "
+            "OR admin1_code !~ '^[A-Z]{2}-[A-Z0-9]{1,3}$')"
+        )
+        params.append(sorted(codes))
     if flt.countries:
         pattern = _any_of(flt.countries, whole=True)
         if pattern:
