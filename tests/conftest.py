@@ -131,3 +131,11 @@ def _fresh_streamlit_caches():
     st.cache_resource.clear()
     st.cache_data.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _pg_snapshots_in_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
+    """PostGIS stores opened through `open_store` keep Parquet snapshots under
+    $XDG_CACHE_HOME: in tests, a throw-away folder rather than the user's ~/.cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
+    yield
