@@ -80,7 +80,12 @@ def main() -> None:
             other.close()
             writer.close()
     finally:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        for _ in range(50):  # an autovacuum worker may still be in it for a moment
+            try:
+                admin.execute(f"DROP DATABASE IF EXISTS {name}")
+                break
+            except psycopg.errors.ObjectInUse:
+                time.sleep(0.2)
         admin.close()
     f, p = statistics.median(full), statistics.median(patch)
     print(f"  full load, no cache (baseline): {f:.2f} s, {args.size:,} rows fetched")

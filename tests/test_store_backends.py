@@ -963,9 +963,9 @@ def test_a_write_in_one_process_reaches_another_by_a_patch(
         latest = b.load()
         assert_same_events(latest, a.load())
         assert b.rows_read - before == 1 and len(latest) == 2 * len(events) + 1
-    with backend.open() as c:  # a new process: starts from the snapshot on disk
-        assert_same_events(c.load(), latest)
-        assert c.rows_read == 0
+    with backend.open() as c:  # a new process: the snapshot on disk, patched (PostGIS
+        assert_same_events(c.load(), latest)  # rewrites it only once enough has changed)
+        assert c.rows_read <= 3
 
 
 def test_pg_rows_deleted_by_hand_leave_every_cache(pg: Backend, events: pd.DataFrame) -> None:

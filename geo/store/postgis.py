@@ -66,6 +66,7 @@ _COPY_CHUNK = 20_000
 _ANALYZE_AFTER = 10_000  # rows written in one go
 _INCOMING = "strike_atlas_incoming"  # temporary table of a write(replace=True)
 _WRITE_LOCK_TIMEOUT = "30s"  # like SQLite's busy timeout
+_SNAPSHOT_AFTER = 1_000  # rows patched in before the Parquet snapshot is written again
 _UTC_TEXT = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 
 
@@ -91,6 +92,7 @@ class PostGISStore(EventStore):
         self._txns: list[psycopg.Transaction] = []
         self.rows_read = 0  # events fetched from the server so far (full reads vs patches)
         self._latest: tuple[int, pd.DataFrame] | None = None  # the last frame loaded
+        self._unsaved = 0  # rows patched into `_latest` since a snapshot was last written
         url = libpq_url(url)
         try:
             params = conninfo_to_dict(url)
@@ -240,11 +242,13 @@ class PostGISStore(EventStore):
         each process reads only the rows stamped with a later revision (and the ids removed by
         hand), so an edit costs every server process a few rows, not the whole table.
         """
+        save = False
         with self._consistent_read():
             rev = self.revision()
             cached = self._cached(rev)
             if cached is None:
                 frame = self._frame(LIVE)
+                save, self._unsaved = True, 0
             elif cached[0] == rev:
                 frame = cached[1]
             else:
@@ -255,9 +259,15 @@ class PostGISStore(EventStore):
                         "SELECT event_id FROM events_removed WHERE changed_rev > %s", (since,)
                     ).fetchall()
                 frame = patched(cached[1], changed, [g[0] for g in gone])
+                # Writing a million-row snapshot costs more than the patch: a new process
+                # may patch an older one, so write it only once enough has changed.
+                self._unsaved += len(changed) + len(gone)
+                if self._unsaved >= max(_SNAPSHOT_AFTER, len(frame) // 100):
+                    save, self._unsaved = True, 0
         if not self._txns:  # inside `atomic` the revision may yet be rolled back
             self._latest = (rev, frame)
-            self._snapshots.save(rev, frame)
+            if save:
+                self._snapshots.save(rev, frame)
         return frame.copy(deep=False)  # copy-on-write: a caller's change never reaches ours
 
     def deleted(self) -> pd.DataFrame:

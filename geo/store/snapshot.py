@@ -106,4 +106,24 @@ def patched(cached: pd.DataFrame, changed: pd.DataFrame, gone: Iterable[str] = (
     kept = cached[~drop] if drop.any() else cached
     if live.empty:
         return kept.reset_index(drop=True)
-    return normalize_dtypes(pd.concat([kept, live], ignore_index=True))
+    return _append(kept, normalize_dtypes(live))
+
+
+def _append(big: pd.DataFrame, small: pd.DataFrame) -> pd.DataFrame:
+    """`big` + `small` (both canonical): categories merged, not the whole frame re-typed.
+
+    Concatenating categoricals with different categories gives object columns, and typing a
+    million rows again costs more than the patch; extending the categories costs nothing.
+    """
+    big, small = big.copy(deep=False), small.copy(deep=False)
+    for name in big.columns:
+        a, b = big[name], small[name]
+        if isinstance(a.dtype, pd.CategoricalDtype) and isinstance(b.dtype, pd.CategoricalDtype):
+            extra = b.cat.categories.difference(a.cat.categories, sort=False)
+            cats = a.cat.categories.append(extra) if len(extra) else a.cat.categories
+            big[name] = a.cat.set_categories(cats) if len(extra) else a
+            small[name] = b.cat.set_categories(cats)
+    out = pd.concat([big, small], ignore_index=True)
+    if any(out[c].dtype != big[c].dtype for c in out.columns if c in small.columns):
+        out = normalize_dtypes(out)  # should not happen; never return an odd dtype
+    return out
