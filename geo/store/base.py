@@ -144,6 +144,9 @@ class EventStore(ABC):
     """
 
     url: str
+    # Events fetched from the database so far: a load after a change should add only the
+    # changed rows (tests and benchmarks check it), a full read adds them all.
+    rows_read: int = 0
 
     @abstractmethod
     def count(self) -> int:
