@@ -196,6 +196,13 @@ class Session:
         return states
 
 
+def from_date(query: str, turn: int) -> date:
+    """The next "From" date to set: one of FROM_DATES, not after the link's "To" date."""
+    to = parse_qs(query).get("to", [None])[-1]
+    days = [d for d in FROM_DATES if to is None or d.isoformat() <= to] or [date(2022, 3, 1)]
+    return days[turn % len(days)]
+
+
 class ViewFailed(Exception):
     """A view did not complete: an exception on the page, a bad status, no widget."""
 
@@ -213,7 +220,7 @@ async def run_session(url: str, index: int, views: int, start: float) -> list[Vi
                     if kind == "link":
                         secs, metric = await s.rerun(link_query(link))
                     else:
-                        day = FROM_DATES[(index + k) % len(FROM_DATES)]
+                        day = from_date(s.query, index + k)
                         secs, metric = await s.rerun(s.query, s.set_date(FROM_LABEL, day))
                     out.append(View(index, kind, secs, s.query, metric))
                 except (ViewFailed, TimeoutError) as exc:
@@ -291,8 +298,11 @@ def rss(pid: int) -> tuple[int, int] | None:
         lines = Path(f"/proc/{pid}/status").read_text().splitlines()
     except OSError:
         return None
-    got = {k: int(v.split()[0]) * 1024 for k, v in (ln.split(":", 1) for ln in lines)
-           if k in ("VmRSS", "VmHWM")}
+    got = {
+        k: int(v.split()[0]) * 1024
+        for k, v in (ln.split(":", 1) for ln in lines)
+        if k in ("VmRSS", "VmHWM")
+    }
     return got.get("VmRSS", 0), got.get("VmHWM", 0)
 
 
