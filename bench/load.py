@@ -120,6 +120,7 @@ class Session:
     def __init__(self, url: str, index: int) -> None:
         parts = urlsplit(url)
         scheme = "wss" if parts.scheme == "https" else "ws"
+        self.page_url = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}/"
         self.ws_url = f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}/_stcore/stream"
         self.index = index
         self.ws = None
@@ -128,6 +129,9 @@ class Session:
         self.cookies = ""
 
     async def __aenter__(self) -> Session:
+        # Like a browser: load the page first and keep its cookies (a proxy's sticky-session
+        # cookie, Streamlit's XSRF cookie) for the websocket.
+        self.cookies = await asyncio.to_thread(page_cookies, self.page_url)
         headers = {"Cookie": self.cookies} if self.cookies else None
         self.ws = await connect(
             self.ws_url,
@@ -201,6 +205,14 @@ def from_date(query: str, turn: int) -> date:
     to = parse_qs(query).get("to", [None])[-1]
     days = [d for d in FROM_DATES if to is None or d.isoformat() <= to] or [date(2022, 3, 1)]
     return days[turn % len(days)]
+
+
+def page_cookies(url: str) -> str:
+    """The cookies a GET of the page sets, as a Cookie header value."""
+    with urllib.request.urlopen(url, timeout=60) as resp:
+        resp.read()
+        set_cookies = resp.headers.get_all("Set-Cookie") or []
+    return "; ".join(c.split(";", 1)[0].strip() for c in set_cookies)
 
 
 class ViewFailed(Exception):

@@ -1,0 +1,220 @@
+"""The scale-out recipe, run: nginx (deploy/strike-atlas.nginx.conf) in front of two app
+processes on one PostGIS.
+
+Sessions through the proxy reach both processes and see the right counts; a browser's
+sticky cookie keeps it on one process; a change saved to the store while both run shows in
+both within a few seconds. Needs Debian's nginx and a PostGIS server
+(STRIKE_ATLAS_TEST_PG_URL, from scripts/pg-test-server.sh); skipped without them, except on
+CI, where they are installed and this fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pandas as pd
+import pytest
+
+from bench import load
+from bench.synthetic import synthetic_events
+from geo.settings import Settings
+from geo.store import open_store
+
+PROJECT = Path(__file__).resolve().parents[1]
+SITE = PROJECT / "deploy" / "strike-atlas.nginx.conf"
+LINK = "from=2024-01-01&to=2024-12-31"
+VISIBLE_WITHIN = 10.0  # seconds for a change to show in every process (check every 2 s)
+
+
+def _on_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _need(problem: str) -> None:
+    if _on_ci():
+        pytest.fail(f"the scale-out test cannot run on CI: {problem}")
+    pytest.skip(problem)
+
+
+def _nginx() -> str:
+    path = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else "")
+    if not path:
+        _need("nginx is not installed (apt-get install nginx)")
+    return path
+
+
+def _pg_url() -> str:
+    url = os.environ.get("STRIKE_ATLAS_TEST_PG_URL", "").strip()
+    if not url:
+        _need('STRIKE_ATLAS_TEST_PG_URL is not set: eval "$(scripts/pg-test-server.sh)"')
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        _need('psycopg is not installed (pip install "psycopg[binary]")')
+    return url
+
+
+@contextmanager
+def _database(url: str) -> Iterator[str]:
+    """A fresh database on the test server (dropped afterwards); its URL."""
+    import psycopg
+
+    name = f"test_deploy_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    parts = urlsplit(url)
+    try:
+        yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _site_conf(port: int, backends: list[int], access_log: Path) -> str:
+    """The shipped site file with this test's ports and log (and nothing else changed)."""
+    text = SITE.read_text()
+    swaps = {
+        "    listen 80;\n": f"    listen 127.0.0.1:{port};\n",
+        "    listen [::]:80;\n": "",
+        "/var/log/nginx/strike-atlas.access.log": str(access_log),
+    }
+    for old, new in swaps.items():
+        assert old in text, f"{SITE.name} no longer contains {old!r}: update this test"
+        text = text.replace(old, new)
+    servers = re.findall(r"^    server 127\.0\.0\.1:\d+ .*;$", text, flags=re.M)
+    assert len(servers) == 2, servers
+    block = "\n".join(f"    server 127.0.0.1:{p} max_fails=2 fail_timeout=10s;" for p in backends)
+    text = text.replace(servers[0], block).replace(servers[1] + "\n", "")
+    return text
+
+
+def _start_nginx(binary: str, work: Path, port: int, backends: list[int]) -> subprocess.Popen:
+    for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (work / "tmp" / sub).mkdir(parents=True, exist_ok=True)
+    (work / "site.conf").write_text(_site_conf(port, backends, work / "access.log"))
+    temps = "\n".join(
+        f"  {kind}_temp_path {work}/tmp/{sub};"
+        for kind, sub in (
+            ("client_body", "body"),
+            ("proxy", "proxy"),
+            ("fastcgi", "fastcgi"),
+            ("uwsgi", "uwsgi"),
+            ("scgi", "scgi"),
+        )
+    )
+    user = "user root;\n" if os.geteuid() == 0 else ""  # the workers write to our temp dir
+    (work / "nginx.conf").write_text(
+        f"{user}worker_processes 1;\npid {work}/nginx.pid;\nerror_log {work}/error.log;\n"
+        f"events {{ worker_connections 512; }}\n"
+        f"http {{\n{temps}\n  include {work}/site.conf;\n}}\n"
+    )
+    cmd = [binary, "-p", str(work), "-c", str(work / "nginx.conf"), "-g", "daemon off;"]
+    check = subprocess.run([*cmd[:5], "-t"], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 15
+    while not load.healthy(f"http://127.0.0.1:{port}"):
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert time.monotonic() < deadline, "nginx did not answer"
+        time.sleep(0.2)
+    return proc
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory):
+    """(proxy URL, [app URLs], store URL, work dir): nginx + two app processes on one PostGIS."""
+    binary, base = _nginx(), _pg_url()
+    work = tmp_path_factory.mktemp("deploy")
+    with ExitStack() as stack:
+        db = stack.enter_context(_database(base))
+        settings = Settings.from_env({"STRIKE_ATLAS_DB": db})
+        with open_store(settings, seed=False) as store:
+            store.write(synthetic_events(3000), editor="test", reason="synthetic (not real)")
+        shared = {  # what deploy/env.example puts in the one environment file
+            "STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(16),
+        }
+        apps = [stack.enter_context(load.app_server(db, work, env=shared)) for _ in range(2)]
+        proxy_port = load.free_port()
+        backends = [int(urlsplit(url).port) for url, _ in apps]
+        nginx = _start_nginx(binary, work, proxy_port, backends)
+        stack.callback(nginx.wait, 10)
+        stack.callback(nginx.terminate)
+        yield f"http://127.0.0.1:{proxy_port}", [url for url, _ in apps], db, work
+
+
+def _log(work: Path) -> list[str]:
+    return (work / "access.log").read_text().splitlines()
+
+
+def test_proxy_health_and_sessions_on_both_processes(cluster) -> None:
+    proxy, apps, db, work = cluster
+    with urllib.request.urlopen(f"{proxy}/healthz", timeout=5) as resp:
+        assert resp.read().strip() == b"ok"
+    frame = load.load_frame(db)
+    views, _ = load.drive(proxy, 8, 2)
+    assert load.check(views, frame, 8, 2) == []
+    streams = [ln for ln in _log(work) if "/_stcore/stream" in ln]
+    used = {re.search(r"upstream=(\S+)", ln).group(1) for ln in streams}
+    assert used == {urlsplit(a).netloc for a in apps}, used
+
+
+def test_a_browser_sticks_to_one_process(cluster) -> None:
+    proxy, _, _, work = cluster
+    with urllib.request.urlopen(f"{proxy}/", timeout=10) as resp:
+        cookie = next(c for c in resp.headers.get_all("Set-Cookie") if c.startswith("sa_route="))
+    route = cookie.split(";", 1)[0]
+    for _ in range(6):
+        req = urllib.request.Request(f"{proxy}/_stcore/health", headers={"Cookie": route})
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            again = [c for c in resp.headers.get_all("Set-Cookie") or [] if "sa_route=" in c]
+            assert again == []  # it has one: the proxy does not hand out another
+    value = route.split("=", 1)[1]
+    deadline = time.monotonic() + 5  # nginx logs a request just after answering it
+    while len(lines := [ln for ln in _log(work) if f"route={value} " in ln]) < 7:
+        assert time.monotonic() < deadline, lines
+        time.sleep(0.1)
+    assert len({re.search(r"upstream=(\S+)", ln).group(1) for ln in lines}) == 1
+
+
+def test_a_saved_change_shows_in_both_processes(cluster) -> None:
+    _, apps, db, _ = cluster
+    import asyncio
+
+    async def counts(sessions: list[load.Session]) -> list[int]:
+        out = []
+        for s in sessions:
+            _, metric = await s.rerun(LINK)
+            out.append(int(metric.replace(",", "")))
+        return out
+
+    async def scenario() -> tuple[list[int], list[int], float]:
+        async with load.Session(apps[0], 0) as a, load.Session(apps[1], 1) as b:
+            before = await counts([a, b])
+            new = synthetic_events(1, seed=7).assign(
+                event_id="synthetic-deploy-test", event_date=pd.Timestamp("2024-06-15")
+            )
+            with open_store(Settings.from_env({"STRIKE_ATLAS_DB": db}), seed=False) as store:
+                store.write(new, editor="test", reason="saved by another process")
+            t0 = time.monotonic()
+            after = before
+            while time.monotonic() - t0 < VISIBLE_WITHIN:
+                after = await counts([a, b])
+                if after == [n + 1 for n in before]:
+                    break
+                await asyncio.sleep(0.5)
+            return before, after, time.monotonic() - t0
+
+    before, after, took = asyncio.run(scenario())
+    assert before[0] == before[1]
+    assert after == [before[0] + 1] * 2, f"after {took:.1f} s: {before} -> {after}"
