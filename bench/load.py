@@ -28,6 +28,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
+import shutil
 import signal
 import socket
 import statistics
@@ -37,7 +39,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -100,6 +102,7 @@ class Run:
 
     size: int
     sessions: int
+    processes: int = 1
     views: list[View] = field(default_factory=list)
     wall: float = 0.0
     rss: int | None = None
@@ -366,6 +369,70 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait(timeout=5)
 
 
+SITE_CONF = REPO / "deploy" / "strike-atlas.nginx.conf"
+
+
+def nginx_site(port: int, backends: Sequence[int], access_log: Path) -> str:
+    """deploy/strike-atlas.nginx.conf with a loopback port, these backends and this log."""
+    text = SITE_CONF.read_text()
+    swaps = {
+        "    listen 80;\n": f"    listen 127.0.0.1:{port};\n",
+        "    listen [::]:80;\n": "",
+        "/var/log/nginx/strike-atlas.access.log": str(access_log),
+    }
+    for old, new in swaps.items():
+        if old not in text:
+            raise RuntimeError(f"{SITE_CONF.name} no longer contains {old!r}")
+        text = text.replace(old, new)
+    servers = re.findall(r"^    server 127\.0\.0\.1:\d+ .*;\n", text, flags=re.M)
+    if not servers:
+        raise RuntimeError(f"{SITE_CONF.name}: no `server 127.0.0.1:PORT …;` line")
+    block = "".join(f"    server 127.0.0.1:{p} max_fails=2 fail_timeout=10s;\n" for p in backends)
+    text = text.replace(servers[0], block, 1)
+    for line in servers[1:]:
+        text = text.replace(line, "", 1)
+    return text
+
+
+@contextmanager
+def nginx_proxy(
+    work: Path, backends: Sequence[int], binary: str = "nginx"
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """nginx with the shipped site file on a free loopback port in front of `backends`."""
+    work.mkdir(parents=True, exist_ok=True)
+    temps = []
+    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (work / "tmp" / kind).mkdir(parents=True, exist_ok=True)
+        temps.append(f"  {kind}_temp_path {work}/tmp/{kind};")
+    port = free_port()
+    (work / "site.conf").write_text(nginx_site(port, backends, work / "access.log"))
+    user = "user root;\n" if os.geteuid() == 0 else ""  # workers write to our temp folder
+    (work / "nginx.conf").write_text(
+        f"{user}worker_processes 1;\npid {work}/nginx.pid;\nerror_log {work}/error.log;\n"
+        "events { worker_connections 1024; }\n"
+        "http {\n" + "\n".join(temps) + f"\n  include {work}/site.conf;\n}}\n"
+    )
+    cmd = [binary, "-p", str(work), "-c", str(work / "nginx.conf")]
+    test = subprocess.run([*cmd, "-t"], capture_output=True, text=True, check=False)
+    if test.returncode != 0:
+        raise RuntimeError(f"nginx -t failed:\n{test.stderr}")
+    proc = subprocess.Popen(
+        [*cmd, "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 15
+        while not healthy(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"nginx did not answer on {url}")
+            time.sleep(0.2)
+        yield url, proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
 def synthetic_store(n: int, db: Path):
     """A SQLite store of `n` synthetic events at `db`; returns the frame the app will see."""
     from bench.synthetic import synthetic_events
@@ -394,11 +461,17 @@ def load_frame(db: str):
 
 
 def measure(
-    url: str, size: int, sessions: int, views: int, frame=None, pids: Sequence[int] = ()
+    url: str,
+    size: int,
+    sessions: int,
+    views: int,
+    frame=None,
+    pids: Sequence[int] = (),
+    processes: int = 1,
 ) -> Run:
-    """One (size, sessions) run: drive, check, read the server's memory."""
+    """One (size, sessions) run: drive, check, read the servers' memory."""
     got, wall = drive(url, sessions, views)
-    run = Run(size, sessions, got, wall)
+    run = Run(size, sessions, processes, got, wall)
     run.problems = check(got, frame, sessions, views)
     mem = [m for m in (rss(p) for p in pids) if m]
     if mem:
@@ -420,6 +493,7 @@ def summary(run: Run) -> dict[str, str]:
     mem = f"{run.rss / MB:,.0f} MB (peak {run.peak_rss / MB:,.0f})" if run.rss else "—"
     return {
         "events": f"{run.size:,}" if run.size else "?",
+        "processes": str(run.processes),
         "sessions": str(run.sessions),
         "views": f"{len(ok)}/{len(run.views)}",
         "median view": f"{statistics.median(ok):.2f} s" if ok else "—",
@@ -443,6 +517,12 @@ def main() -> None:
     parser.add_argument("--sessions", default="1,5,20,40")
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--views", type=int, default=5, help="views per session")
+    parser.add_argument(
+        "--processes",
+        default="",
+        help="e.g. 1,2: K app processes behind nginx (deploy/strike-atlas.nginx.conf) "
+        "instead of one process reached directly",
+    )
     parser.add_argument("--url", help="drive this running server (or proxy) instead")
     parser.add_argument("--db", help="with --url: the server's store, to check the counts")
     parser.add_argument("--pid", default="", help="with --url: server pid(s) for the RSS column")
@@ -456,10 +536,10 @@ def main() -> None:
     )
     runs: list[Run] = []
 
-    def one(url: str, size: int, frame, pids: Sequence[int]) -> None:
-        measure(url, size, 1, 1, frame, pids)  # warm-up: the first load of the store
+    def one(url: str, size: int, frame, pids: Sequence[int], k: int = 1) -> None:
+        measure(url, size, 6 * k, 1, frame, pids, k)  # warm-up: each process loads the store
         for n in counts:
-            run = measure(url, size, n, args.views, frame, pids)
+            run = measure(url, size, n, args.views, frame, pids, k)
             runs.append(run)
             print("  " + "  ".join(f"{k}={v}" for k, v in summary(run).items()), flush=True)
             for p in run.problems[:5]:
@@ -471,6 +551,10 @@ def main() -> None:
         one(args.url.rstrip("/"), len(frame) if frame is not None else 0, frame, pids)
     else:
         sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+        ks = [int(k) for k in args.processes.split(",") if k.strip()]
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        if ks and not Path(nginx).exists():
+            raise SystemExit("--processes needs nginx: apt-get install nginx")
         with tempfile.TemporaryDirectory(prefix="sa-load-") as tmp:
             for size in sizes:
                 print(f"\n== {size:,} synthetic events ==", flush=True)
@@ -478,8 +562,20 @@ def main() -> None:
                 work.mkdir()
                 db = work / "store.sqlite"
                 frame = synthetic_store(size, db)
-                with app_server(str(db), work) as (url, proc):
-                    one(url, size, frame, [proc.pid])
+                for k in ks or [0]:
+                    with ExitStack() as stack:
+                        apps = [
+                            stack.enter_context(app_server(str(db), work)) for _ in range(k or 1)
+                        ]
+                        pids = [proc.pid for _, proc in apps]
+                        url = apps[0][0]
+                        if k:
+                            ports = [int(urlsplit(u).port) for u, _ in apps]
+                            url, _ = stack.enter_context(
+                                nginx_proxy(work / f"nginx{k}", ports, nginx)
+                            )
+                            print(f"  {k} process(es) behind nginx at {url}", flush=True)
+                        one(url, size, frame, pids, k or 1)
                 del frame
     print(f"\nload average at end {'/'.join(f'{x:.2f}' for x in os.getloadavg())}\n")
     print(markdown(runs))

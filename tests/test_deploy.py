@@ -14,7 +14,6 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
 import time
 import urllib.request
 import uuid
@@ -31,8 +30,6 @@ from bench.synthetic import synthetic_events
 from geo.settings import Settings
 from geo.store import open_store
 
-PROJECT = Path(__file__).resolve().parents[1]
-SITE = PROJECT / "deploy" / "strike-atlas.nginx.conf"
 LINK = "from=2024-01-01&to=2024-12-31"
 VISIBLE_WITHIN = 10.0  # seconds for a change to show in every process (check every 2 s)
 
@@ -81,56 +78,6 @@ def _database(url: str) -> Iterator[str]:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def _site_conf(port: int, backends: list[int], access_log: Path) -> str:
-    """The shipped site file with this test's ports and log (and nothing else changed)."""
-    text = SITE.read_text()
-    swaps = {
-        "    listen 80;\n": f"    listen 127.0.0.1:{port};\n",
-        "    listen [::]:80;\n": "",
-        "/var/log/nginx/strike-atlas.access.log": str(access_log),
-    }
-    for old, new in swaps.items():
-        assert old in text, f"{SITE.name} no longer contains {old!r}: update this test"
-        text = text.replace(old, new)
-    servers = re.findall(r"^    server 127\.0\.0\.1:\d+ .*;$", text, flags=re.M)
-    assert len(servers) == 2, servers
-    block = "\n".join(f"    server 127.0.0.1:{p} max_fails=2 fail_timeout=10s;" for p in backends)
-    text = text.replace(servers[0], block).replace(servers[1] + "\n", "")
-    return text
-
-
-def _start_nginx(binary: str, work: Path, port: int, backends: list[int]) -> subprocess.Popen:
-    for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (work / "tmp" / sub).mkdir(parents=True, exist_ok=True)
-    (work / "site.conf").write_text(_site_conf(port, backends, work / "access.log"))
-    temps = "\n".join(
-        f"  {kind}_temp_path {work}/tmp/{sub};"
-        for kind, sub in (
-            ("client_body", "body"),
-            ("proxy", "proxy"),
-            ("fastcgi", "fastcgi"),
-            ("uwsgi", "uwsgi"),
-            ("scgi", "scgi"),
-        )
-    )
-    user = "user root;\n" if os.geteuid() == 0 else ""  # the workers write to our temp dir
-    (work / "nginx.conf").write_text(
-        f"{user}worker_processes 1;\npid {work}/nginx.pid;\nerror_log {work}/error.log;\n"
-        f"events {{ worker_connections 512; }}\n"
-        f"http {{\n{temps}\n  include {work}/site.conf;\n}}\n"
-    )
-    cmd = [binary, "-p", str(work), "-c", str(work / "nginx.conf"), "-g", "daemon off;"]
-    check = subprocess.run([*cmd[:5], "-t"], capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 15
-    while not load.healthy(f"http://127.0.0.1:{port}"):
-        assert proc.poll() is None, proc.stderr.read().decode()
-        assert time.monotonic() < deadline, "nginx did not answer"
-        time.sleep(0.2)
-    return proc
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory):
     """(proxy URL, [app URLs], store URL, work dir): nginx + two app processes on one PostGIS."""
@@ -145,12 +92,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
             "STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(16),
         }
         apps = [stack.enter_context(load.app_server(db, work, env=shared)) for _ in range(2)]
-        proxy_port = load.free_port()
         backends = [int(urlsplit(url).port) for url, _ in apps]
-        nginx = _start_nginx(binary, work, proxy_port, backends)
-        stack.callback(nginx.wait, 10)
-        stack.callback(nginx.terminate)
-        yield f"http://127.0.0.1:{proxy_port}", [url for url, _ in apps], db, work
+        proxy, _ = stack.enter_context(load.nginx_proxy(work / "nginx", backends, binary))
+        yield proxy, [url for url, _ in apps], db, work / "nginx"
 
 
 def _log(work: Path) -> list[str]:
