@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import re
 import shutil
@@ -103,6 +104,7 @@ class Run:
     size: int
     sessions: int
     processes: int = 1
+    code: str = "this checkout"
     views: list[View] = field(default_factory=list)
     wall: float = 0.0
     rss: int | None = None
@@ -323,9 +325,13 @@ def rss(pid: int) -> tuple[int, int] | None:
 
 @contextmanager
 def app_server(
-    db: str, work: Path, port: int | None = None, env: dict[str, str] | None = None
+    db: str,
+    work: Path,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    app_dir: Path = REPO,
 ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`streamlit run app.py` on a store, on a loopback port; stopped afterwards."""
+    """`streamlit run app.py` (of `app_dir`) on a store, on a loopback port; stopped after."""
     curated = work / "curated-empty"
     curated.mkdir(exist_ok=True)
     penv = {k: v for k, v in os.environ.items() if not k.startswith("STRIKE_ATLAS_")}
@@ -333,7 +339,7 @@ def app_server(
         STRIKE_ATLAS_DB=db,
         STRIKE_ATLAS_CURATED_DIR=str(curated),
         STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
-        PYTHONPATH=str(REPO),
+        PYTHONPATH=str(app_dir),
     )
     penv.update(env or {})
     port = port or free_port()
@@ -344,7 +350,7 @@ def app_server(
     log_path = work / f"streamlit-{port}.log"
     with open(log_path, "wb") as fh:
         proc = subprocess.Popen(
-            cmd, cwd=REPO, env=penv, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True
+            cmd, cwd=app_dir, env=penv, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
         deadline = time.monotonic() + 90
@@ -433,6 +439,18 @@ def nginx_proxy(
             proc.wait(timeout=10)
 
 
+def revision(app_dir: Path) -> str:
+    """The commit of a checkout, noting uncommitted changes to the app's code."""
+
+    def git(*a: str) -> str:
+        done = subprocess.run(["git", *a], cwd=app_dir, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "no git"
+    dirty = git("status", "--porcelain", "--", "geo", "app.py", "ui.py", "pages")
+    return head + (" + local changes" if dirty else "")
+
+
 def synthetic_store(n: int, db: Path):
     """A SQLite store of `n` synthetic events at `db`; returns the frame the app will see."""
     from bench.synthetic import synthetic_events
@@ -492,6 +510,7 @@ def summary(run: Run) -> dict[str, str]:
     ok = [v.seconds for v in run.views if not v.error]
     mem = f"{run.rss / MB:,.0f} MB (peak {run.peak_rss / MB:,.0f})" if run.rss else "—"
     return {
+        "code": run.code,
         "events": f"{run.size:,}" if run.size else "?",
         "processes": str(run.processes),
         "sessions": str(run.sessions),
@@ -523,6 +542,12 @@ def main() -> None:
         help="e.g. 1,2: K app processes behind nginx (deploy/strike-atlas.nginx.conf) "
         "instead of one process reached directly",
     )
+    parser.add_argument(
+        "--compare",
+        default="",
+        help="other checkouts (comma-separated folders, e.g. /work/main) to run the same "
+        "sessions against, on the same store, in the same run: the baseline",
+    )
     parser.add_argument("--url", help="drive this running server (or proxy) instead")
     parser.add_argument("--db", help="with --url: the server's store, to check the counts")
     parser.add_argument("--pid", default="", help="with --url: server pid(s) for the RSS column")
@@ -536,10 +561,11 @@ def main() -> None:
     )
     runs: list[Run] = []
 
-    def one(url: str, size: int, frame, pids: Sequence[int], k: int = 1) -> None:
+    def one(url: str, size: int, frame, pids: Sequence[int], k: int = 1, code: str = "") -> None:
         measure(url, size, 6 * k, 1, frame, pids, k)  # warm-up: each process loads the store
         for n in counts:
             run = measure(url, size, n, args.views, frame, pids, k)
+            run.code = code or run.code
             runs.append(run)
             print("  " + "  ".join(f"{k}={v}" for k, v in summary(run).items()), flush=True)
             for p in run.problems[:5]:
@@ -552,6 +578,7 @@ def main() -> None:
     else:
         sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
         ks = [int(k) for k in args.processes.split(",") if k.strip()]
+        checkouts = [REPO, *(Path(d).resolve() for d in args.compare.split(",") if d.strip())]
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         if ks and not Path(nginx).exists():
             raise SystemExit("--processes needs nginx: apt-get install nginx")
@@ -562,10 +589,13 @@ def main() -> None:
                 work.mkdir()
                 db = work / "store.sqlite"
                 frame = synthetic_store(size, db)
-                for k in ks or [0]:
+                for app_dir, k in itertools.product(checkouts, ks or [0]):
+                    code = "this checkout" if app_dir == REPO else str(app_dir)
+                    print(f"  code: {code} ({revision(app_dir)})", flush=True)
                     with ExitStack() as stack:
                         apps = [
-                            stack.enter_context(app_server(str(db), work)) for _ in range(k or 1)
+                            stack.enter_context(app_server(str(db), work, app_dir=app_dir))
+                            for _ in range(k or 1)
                         ]
                         pids = [proc.pid for _, proc in apps]
                         url = apps[0][0]
@@ -575,7 +605,7 @@ def main() -> None:
                                 nginx_proxy(work / f"nginx{k}", ports, nginx)
                             )
                             print(f"  {k} process(es) behind nginx at {url}", flush=True)
-                        one(url, size, frame, pids, k or 1)
+                        one(url, size, frame, pids, k or 1, code)
                 del frame
     print(f"\nload average at end {'/'.join(f'{x:.2f}' for x in os.getloadavg())}\n")
     print(markdown(runs))
