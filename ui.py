@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import os
 import secrets
-import threading
-import time
-import weakref
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from typing import TypeVar
 
@@ -35,6 +32,7 @@ from geo.views.assets import static_base_url, use_local_assets
 from geo.views.catalog import prepare_events
 from geo.views.styling import SIDES
 from geo.views.timeline import daily_counts
+from geo.views.viewcache import RevisionClock, ViewCache
 
 _FILTER = "_sa_filter"  # session key: the active EventFilter
 _QUERY = "_sa_query"  # session key: the URL query we last wrote
@@ -42,8 +40,8 @@ _PAGE = "_sa_page"  # session key: the page that last drew the sidebar
 _EDITOR = "_sa_editor"  # session key: the logged-in editor's name
 _AREA = "_sa_area"  # session key: the bbox of the filter (URL or map drill-down)
 _COUNTRIES = "_sa_countries"  # session key: the countries of the filter (URL)
-T = TypeVar("T")
 _SESSION_KEY = "_sa_session"  # session key: throttle key of this browser session
+T = TypeVar("T")
 _KEYS = {
     "from": "f_from",
     "to": "f_to",
@@ -147,37 +145,21 @@ def open_store_rw() -> Iterator[EventStore]:
         _revision_clock().expire(settings.db)
 
 
-# How often a rerun may ask the store for its revision. Every app process (behind a proxy,
-# on one PostGIS) sees another's saved change within this many seconds, and a rerun in
-# between costs no store round trip.
+# How often a rerun may ask the store for its revision: every app process (behind a proxy, on
+# one PostGIS) sees another's saved change within this many seconds, and a rerun in between
+# costs no store round trip.
 REVISION_CHECK_SECONDS = 2.0
 
 
-class _RevisionClock:
-    """The store's revision, asked at most every REVISION_CHECK_SECONDS per process."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._seen: dict[str, tuple[float, int]] = {}  # db -> (monotonic time, revision)
-
-    def expire(self, db: str) -> None:
-        with self._lock:
-            self._seen.pop(db, None)
-
-    def revision(self, settings: Settings) -> int:
-        with self._lock:
-            seen = self._seen.get(settings.db)
-            if seen and time.monotonic() - seen[0] < REVISION_CHECK_SECONDS:
-                return seen[1]
-            with open_store(settings) as store:
-                revision = store.revision()
-            self._seen[settings.db] = (time.monotonic(), revision)
-            return revision
-
-
 @st.cache_resource
-def _revision_clock() -> _RevisionClock:
-    return _RevisionClock()
+def _revision_clock() -> RevisionClock:
+    """One clock per process, shared by every session."""
+    return RevisionClock(_store_revision, REVISION_CHECK_SECONDS)
+
+
+def _store_revision(db: str) -> int:
+    with open_store(replace(get_settings(), db=db)) as store:
+        return store.revision()
 
 
 def load_events() -> pd.DataFrame:
@@ -187,75 +169,17 @@ def load_events() -> pd.DataFrame:
     A write through `open_store_rw` makes the next call look at once.
     """
     settings = get_settings()
-    revision = _revision_clock().revision(settings)
+    revision = _revision_clock().revision(settings.db)
     return _load_events(settings.db, settings.control_dir, revision)
-
-
-class _ViewCache:
-    """What views derive from the events frame, computed once and shared by all sessions.
-
-    Per (frame, filter): the matching events and small results derived from them (timeline
-    counts, grid cells, …); least recently used dropped first, bounded by matching rows, not
-    entries (one filter matching all of a million events weighs as much as a thousand small
-    ones). Per frame: what the sidebar needs (date range, choices). Frames are told apart by
-    identity, checked through a weak reference, so a reloaded frame never hits an old entry.
-    Everything handed out is shared: treat it as read-only.
-    """
-
-    def __init__(self, budget_rows: int) -> None:
-        self._lock = threading.Lock()
-        self._entries: OrderedDict[tuple, tuple[weakref.ref, pd.DataFrame, dict]] = OrderedDict()
-        self._facts: dict[tuple, tuple[weakref.ref, object]] = {}
-        self._budget = budget_rows
-
-    def selected(self, events: pd.DataFrame, flt: EventFilter) -> pd.DataFrame:
-        return self._entry(events, flt)[1]
-
-    def derived(
-        self, events: pd.DataFrame, flt: EventFilter, name: str, fn: Callable[[pd.DataFrame], T]
-    ) -> T:
-        _, selected, derived = self._entry(events, flt)
-        if name not in derived:  # two sessions may both compute it once: harmless
-            derived[name] = fn(selected)
-        return derived[name]
-
-    def facts(self, events: pd.DataFrame, name: str, fn: Callable[[pd.DataFrame], T]) -> T:
-        key = (id(events), name)
-        with self._lock:
-            hit = self._facts.get(key)
-            if hit is not None and hit[0]() is events:
-                return hit[1]
-        value = fn(events)
-        with self._lock:
-            self._facts = {k: v for k, v in self._facts.items() if v[0]() is not None}
-            self._facts[key] = (weakref.ref(events), value)
-        return value
-
-    def _entry(self, events: pd.DataFrame, flt: EventFilter) -> tuple:
-        key = (id(events), flt)
-        with self._lock:
-            hit = self._entries.get(key)
-            if hit is not None and hit[0]() is events:
-                self._entries.move_to_end(key)
-                return hit
-        entry = (weakref.ref(events), flt.apply(events), {})  # unlocked: sessions in parallel
-        with self._lock:
-            self._entries[key] = entry
-            budget = max(self._budget, len(events))  # the whole frame itself costs no copy
-            while len(self._entries) > 1 and self._weight() > budget:
-                self._entries.popitem(last=False)
-        return entry
-
-    def _weight(self) -> int:
-        return sum(len(e[1]) for e in self._entries.values() if e[0]() is not None)
 
 
 SELECTION_BUDGET_ROWS = 2_000_000  # matching rows kept per process, over all filters
 
 
 @st.cache_resource
-def _view_cache() -> _ViewCache:
-    return _ViewCache(budget_rows=SELECTION_BUDGET_ROWS)
+def _view_cache() -> ViewCache:
+    """One cache per process, shared by every session (what it hands out is read-only)."""
+    return ViewCache(budget_rows=SELECTION_BUDGET_ROWS)
 
 
 def select_events(events: pd.DataFrame, flt: EventFilter) -> pd.DataFrame:

@@ -489,7 +489,7 @@ def measure(
 ) -> Run:
     """One (size, sessions) run: drive, check, read the servers' memory."""
     got, wall = drive(url, sessions, views)
-    run = Run(size, sessions, processes, got, wall)
+    run = Run(size, sessions, processes, views=got, wall=wall)
     run.problems = check(got, frame, sessions, views)
     mem = [m for m in (rss(p) for p in pids) if m]
     if mem:
