@@ -545,8 +545,8 @@ def main() -> None:
     parser.add_argument(
         "--compare",
         default="",
-        help="other checkouts (comma-separated folders, e.g. /work/main) to run the same "
-        "sessions against, on the same store, in the same run: the baseline",
+        help="other checkouts ([LABEL=]FOLDER, comma-separated, e.g. main=/work/main) to "
+        "run the same sessions against, on the same store, in the same run: the baseline",
     )
     parser.add_argument("--url", help="drive this running server (or proxy) instead")
     parser.add_argument("--db", help="with --url: the server's store, to check the counts")
@@ -578,7 +578,10 @@ def main() -> None:
     else:
         sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
         ks = [int(k) for k in args.processes.split(",") if k.strip()]
-        checkouts = [REPO, *(Path(d).resolve() for d in args.compare.split(",") if d.strip())]
+        checkouts = [("this checkout", REPO)]
+        for item in filter(None, (d.strip() for d in args.compare.split(","))):
+            label, _, folder = item.rpartition("=")
+            checkouts.append((label or folder, Path(folder).resolve()))
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         if ks and not Path(nginx).exists():
             raise SystemExit("--processes needs nginx: apt-get install nginx")
@@ -589,8 +592,7 @@ def main() -> None:
                 work.mkdir()
                 db = work / "store.sqlite"
                 frame = synthetic_store(size, db)
-                for app_dir, k in itertools.product(checkouts, ks or [0]):
-                    code = "this checkout" if app_dir == REPO else str(app_dir)
+                for (code, app_dir), k in itertools.product(checkouts, ks or [0]):
                     print(f"  code: {code} ({revision(app_dir)})", flush=True)
                     with ExitStack() as stack:
                         apps = [
