@@ -109,6 +109,7 @@ class Run:
     wall: float = 0.0
     rss: int | None = None
     peak_rss: int | None = None
+    client_cpu: float = 0.0  # seconds of CPU this client used: it shares the machine
     problems: list[str] = field(default_factory=list)
 
 
@@ -488,8 +489,10 @@ def measure(
     processes: int = 1,
 ) -> Run:
     """One (size, sessions) run: drive, check, read the servers' memory."""
+    cpu = time.process_time()
     got, wall = drive(url, sessions, views)
     run = Run(size, sessions, processes, views=got, wall=wall)
+    run.client_cpu = time.process_time() - cpu
     run.problems = check(got, frame, sessions, views)
     mem = [m for m in (rss(p) for p in pids) if m]
     if mem:
@@ -519,6 +522,7 @@ def summary(run: Run) -> dict[str, str]:
         "p95 view": f"{_pct(ok, 0.95):.2f} s" if ok else "—",
         "views/s": f"{len(ok) / run.wall:.1f}" if run.wall else "—",
         "server RSS": mem,
+        "client CPU": f"{run.client_cpu / run.wall:.0%}" if run.wall else "—",
         "checked": "counts" if not run.problems else f"{len(run.problems)} PROBLEMS",
     }
 
