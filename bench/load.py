@@ -54,6 +54,7 @@ from streamlit.proto.ClientState_pb2 import ClientState, ContextInfo  # noqa: E4
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetStates  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
+from websockets.exceptions import WebSocketException  # noqa: E402
 
 METRIC_LABEL = "Events"  # the Map page's count of matching events
 FROM_LABEL = "From"  # the sidebar's start-date widget
@@ -241,10 +242,12 @@ async def run_session(url: str, index: int, views: int, start: float) -> list[Vi
                         day = from_date(s.query, index + k)
                         secs, metric = await s.rerun(s.query, s.set_date(FROM_LABEL, day))
                     out.append(View(index, kind, secs, s.query, metric))
-                except (ViewFailed, TimeoutError) as exc:
-                    out.append(View(index, kind, float("nan"), s.query, None, str(exc)))
-    except OSError as exc:
-        out.append(View(index, "connect", float("nan"), "", None, f"connect: {exc}"))
+                except (ViewFailed, TimeoutError, WebSocketException) as exc:
+                    out.append(View(index, kind, float("nan"), s.query, None, repr(exc)))
+                    if isinstance(exc, WebSocketException):
+                        break  # the connection is gone: the session's other views fail too
+    except (OSError, WebSocketException) as exc:
+        out.append(View(index, "connect", float("nan"), "", None, f"connect: {exc!r}"))
     return out
 
 
