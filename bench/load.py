@@ -133,6 +133,8 @@ class Session:
         self.ws = None
         self.query = ""
         self.widgets: dict[str, str] = {}  # label -> widget id, from the deltas
+        self.pages: dict[str, str] = {}  # page title -> page_script_hash (navigation message)
+        self.texts: list[str] = []  # text inputs' labels and alerts' bodies of the last view
         self.cookies = ""
 
     async def __aenter__(self) -> Session:
@@ -153,11 +155,14 @@ class Session:
     async def __aexit__(self, *exc: object) -> None:
         await self.ws.close()
 
-    async def rerun(self, query: str, widgets: WidgetStates | None = None) -> tuple[float, str]:
-        """Send one rerun; return (seconds until the script finished, the Events metric)."""
+    async def rerun(
+        self, query: str, widgets: WidgetStates | None = None, page: str = ""
+    ) -> tuple[float, str | None]:
+        """Send one rerun (of `page`, by title; default the Map); return (seconds until the
+        script finished, the Events metric or None)."""
         state = ClientState(
             query_string=query,
-            page_script_hash="",
+            page_script_hash=self.pages[page] if page else "",
             page_name="",
             widget_states=widgets or WidgetStates(),
             context_info=ContextInfo(timezone="UTC", locale="en-GB", url=self.ws_url),
@@ -167,6 +172,7 @@ class Session:
         await self.ws.send(BackMsg(rerun_script=state).SerializeToString())
         metric: str | None = None
         error: str | None = None
+        self.texts = []
         while True:
             raw = await asyncio.wait_for(self.ws.recv(), VIEW_TIMEOUT)
             msg = ForwardMsg()
@@ -179,8 +185,14 @@ class Session:
                     metric = el.metric.body
                 elif etype == "date_input":
                     self.widgets[el.date_input.label] = el.date_input.id
+                elif etype == "text_input":
+                    self.texts.append(el.text_input.label)
+                elif etype == "alert":
+                    self.texts.append(el.alert.body)
                 elif etype == "exception":
                     error = f"{el.exception.type}: {el.exception.message}"[:200]
+            elif kind == "navigation":
+                self.pages = {p.page_name: p.page_script_hash for p in msg.navigation.app_pages}
             elif kind == "page_info_changed":
                 self.query = msg.page_info_changed.query_string
             elif kind == "script_finished":

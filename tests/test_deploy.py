@@ -27,10 +27,12 @@ import pytest
 
 from bench import load
 from bench.synthetic import synthetic_events
+from geo.curation.auth import EDITING_DISABLED, HASH_ENV, hash_password
 from geo.settings import Settings
 from geo.store import open_store
 
 LINK = "from=2024-01-01&to=2024-12-31"
+PASSWORD = "correct horse battery staple"
 VISIBLE_WITHIN = 10.0  # seconds for a change to show in every process (check every 2 s)
 
 
@@ -89,6 +91,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
         with open_store(settings, seed=False) as store:
             store.write(synthetic_events(3000), editor="test", reason="synthetic (not real)")
         shared = {  # what deploy/env.example puts in the one environment file
+            HASH_ENV: hash_password(PASSWORD),
             "STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(16),
         }
         apps = [stack.enter_context(load.app_server(db, work, env=shared)) for _ in range(2)]
@@ -162,3 +165,21 @@ def test_a_saved_change_shows_in_both_processes(cluster) -> None:
     before, after, took = asyncio.run(scenario())
     assert before[0] == before[1]
     assert after == [before[0] + 1] * 2, f"after {took:.1f} s: {before} -> {after}"
+
+
+def test_every_process_has_the_same_editor_gate(cluster) -> None:
+    """The editor password hash comes from the one environment: both processes offer the
+    login (a process without it would say editing is disabled)."""
+    _, apps, _, _ = cluster
+    import asyncio
+
+    async def edit_page(url: str) -> list[str]:
+        async with load.Session(url, 0) as s:
+            await s.rerun(LINK)  # the Map page: learns the pages from the navigation message
+            await s.rerun("", page="Edit")
+            return s.texts
+
+    for url in apps:
+        texts = asyncio.run(edit_page(url))
+        assert "Editor password" in texts, texts
+        assert EDITING_DISABLED not in texts
