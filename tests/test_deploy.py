@@ -25,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pandas as pd
 import pytest
 
-from bench import load
+from bench import load, servers
 from bench.synthetic import synthetic_events
 from geo.curation.auth import EDITING_DISABLED, HASH_ENV, hash_password
 from geo.settings import Settings
@@ -94,9 +94,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
             HASH_ENV: hash_password(PASSWORD),
             "STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(16),
         }
-        apps = [stack.enter_context(load.app_server(db, work, env=shared)) for _ in range(2)]
+        apps = [stack.enter_context(servers.app_server(db, work, env=shared)) for _ in range(2)]
         backends = [int(urlsplit(url).port) for url, _ in apps]
-        proxy, _ = stack.enter_context(load.nginx_proxy(work / "nginx", backends, binary))
+        proxy, _ = stack.enter_context(servers.nginx_proxy(work / "nginx", backends, binary))
         yield proxy, [url for url, _ in apps], db, work / "nginx"
 
 
@@ -108,7 +108,7 @@ def test_proxy_health_and_sessions_on_both_processes(cluster) -> None:
     proxy, apps, db, work = cluster
     with urllib.request.urlopen(f"{proxy}/healthz", timeout=5) as resp:
         assert resp.read().strip() == b"ok"
-    frame = load.load_frame(db)
+    frame = servers.load_frame(db)
     views, _ = load.drive(proxy, 8, 2)
     assert load.check(views, frame, 8, 2) == []
     streams = [ln for ln in _log(work) if "/_stcore/stream" in ln]

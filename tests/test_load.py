@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import load
+from bench import load, servers
 from geo.filters import EventFilter
 
 SESSIONS = 5
@@ -20,8 +20,8 @@ EVENTS = 10_000
 def server(tmp_path_factory: pytest.TempPathFactory):
     work = tmp_path_factory.mktemp("load")
     db = work / "store.sqlite"
-    frame = load.synthetic_store(EVENTS, db)
-    with load.app_server(str(db), work) as (url, proc):
+    frame = servers.synthetic_store(EVENTS, db)
+    with servers.app_server(str(db), work) as (url, proc):
         yield url, proc, frame
 
 
@@ -34,7 +34,7 @@ def test_concurrent_sessions_complete_with_right_counts(server) -> None:
     widget = [v for v in views if v.kind == "widget"]
     assert all("from=" in v.query for v in widget)
     assert len({v.query for v in views}) > SESSIONS  # different links, different counts
-    assert load.rss(proc.pid) is not None
+    assert servers.rss(proc.pid) is not None
 
 
 def test_check_catches_a_wrong_count_and_a_failed_view(server) -> None:
