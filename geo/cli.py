@@ -12,10 +12,10 @@ import pandas as pd
 
 from geo import __version__
 from geo.curation.auth import hash_password
-from geo.errors import AtlasError, ConfigError, ValidationError
+from geo.errors import AtlasError, ConfigError, ImportFormatError, ValidationError
 from geo.filters import EventFilter
-from geo.io.exporters import FORMATS, export
-from geo.io.importers import import_events, read_csv_table, read_events
+from geo.io.exporters import FORMATS, ExportError, export
+from geo.io.importers import detect_format, import_events, read_events, read_table
 from geo.io.mapping import parse_mapping
 from geo.places.placement import placement_warnings
 from geo.settings import Settings, settings_help
@@ -89,6 +89,8 @@ def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    if args.format == "bundle":  # share: geo/io/bundle.py
+        return _export_bundle(args, settings)
     flt = filter_from_args(args)
     frame = _query(settings, flt)
     export(frame, args.format, args.output)
@@ -98,9 +100,11 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    if (args.format or detect_format(args.path)) == "bundle":  # share: geo/io/bundle.py
+        return _import_bundle(args, settings)
     mapping = None
     if args.map or args.set:
-        columns = list(read_csv_table(args.path).columns)
+        columns = list(read_table(args.path, args.format).columns)
         mapping = parse_mapping(args.map, args.set, columns)
     with open_store(settings) as store:
         report = import_events(
@@ -115,6 +119,62 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         for warning in placement_warnings(read_events(args.path, args.format, mapping)[0])[:20]:
             print(f"warning: {warning}", file=sys.stderr)
     print(report.summary())
+    return 0
+
+
+def _export_bundle(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.io.bundle import bundle_bytes, write_bundle
+    from geo.io.standalone import standalone_html
+
+    if args.output == "-":
+        raise ExportError("a bundle cannot be written to stdout: give -o FILE.zip")
+    flt = filter_from_args(args)
+    with open_store(settings) as store:
+        frame, revision = store.load(), store.revision()
+    selection = flt.apply(prepare_events(frame, settings))
+    map_html = None
+    if not args.no_map:
+        map_html = lambda sel: standalone_html(sel, max_markers=settings.max_markers)  # noqa: E731
+    data = bundle_bytes(
+        selection, flt, revision=revision, base_url=_base_url(settings), map_html=map_html
+    )
+    write_bundle(args.output, data)
+    print(f"wrote bundle of {len(selection):,} event(s) to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _import_bundle(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.io.bundle import import_bundle
+
+    if args.map or args.set:
+        raise ImportFormatError("--map/--set do not apply to a bundle: its fields are ours")
+    with open_store(settings) as store:
+        report = import_bundle(
+            store,
+            args.path,
+            prepare=lambda f: prepare_events(f, settings),
+            replace=args.replace,
+            dry_run=args.dry_run,
+            editor=args.editor,
+        )
+    print(report.summary())
+    return 0
+
+
+def _base_url(settings: Settings) -> str:
+    from geo.io.citation import DEFAULT_BASE_URL
+
+    return settings.public_url or DEFAULT_BASE_URL
+
+
+def _cmd_cite(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.io.citation import cite
+
+    flt = filter_from_args(args)
+    with open_store(settings) as store:
+        frame, revision = store.load(), store.revision()
+    selection = flt.apply(prepare_events(frame, settings))
+    print(cite(selection, flt, base_url=_base_url(settings), revision=revision).text())
     return 0
 
 
@@ -209,14 +269,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_list)
 
     p = sub.add_parser("export", help="export matching events")
-    p.add_argument("--format", choices=FORMATS, default="geojson")
+    p.add_argument("--format", choices=(*FORMATS, "bundle"), default="geojson")
     p.add_argument("-o", "--output", required=True, help="file to write, or - for stdout")
+    p.add_argument("--no-map", action="store_true", help="bundle: leave out the HTML map")
     _add_filter_flags(p)
     p.set_defaults(func=_cmd_export)
 
-    p = sub.add_parser("import", help="import a GeoJSON, CSV (ours or ACLED's) or GeoPackage")
+    p = sub.add_parser(
+        "import",
+        help="import a GeoJSON, CSV (ours, ACLED's, UCDP GED's), GeoPackage, KML/KMZ or bundle",
+    )
     p.add_argument("path")
-    p.add_argument("--format", choices=("geojson", "csv", "gpkg"), help="default: from suffix")
+    p.add_argument(
+        "--format",
+        choices=("geojson", "csv", "gpkg", "kml", "kmz", "ucdp", "bundle"),
+        help="default: from suffix (and a UCDP GED header)",
+    )
     p.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
     p.add_argument("--replace", action="store_true", help="overwrite events with the same id")
     p.add_argument(
@@ -233,6 +301,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--editor", default="import", help="name recorded in the history")
     p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("cite", help="print the citation of matching events (permalink, …)")
+    _add_filter_flags(p)
+    p.set_defaults(func=_cmd_cite)
 
     p = sub.add_parser("geocode", help="find a place in the offline gazetteer")
     p.add_argument("name", help="any spelling, Latin or Cyrillic; 'Korenevo, Kursk' narrows")

@@ -14,7 +14,9 @@ import orjson
 import pandas as pd
 
 from geo.errors import ImportFormatError, RowError, ValidationError
+from geo.io.kml import read_kml, read_kml_table
 from geo.io.mapping import ColumnMapping, apply_mapping, suggest_mapping
+from geo.io.ucdp import read_ucdp, sniff_ucdp
 from geo.places.placement import fill_places
 from geo.schema import COLUMNS
 from geo.store.base import EventStore, Progress
@@ -69,10 +71,14 @@ def detect_format(path: str | Path) -> str:
     """Format from the file name: geojson/json, csv, gpkg."""
     suffix = Path(path).suffix.lower()
     fmt = {".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".gpkg": "gpkg"}.get(suffix)
+    fmt = fmt or {".kml": "kml", ".kmz": "kmz", ".zip": "bundle"}.get(suffix)  # share
     if fmt is None:
         raise ImportFormatError(
-            f"{path}: unknown file type {suffix or '(none)'}; expected .geojson, .csv or .gpkg"
+            f"{path}: unknown file type {suffix or '(none)'}; expected .geojson, .csv, .gpkg, "
+            ".kml, .kmz or a bundle .zip"
         )
+    if fmt == "csv" and sniff_ucdp(path):  # share: UCDP GED has its own mapping table
+        return "ucdp"
     return fmt
 
 
@@ -187,6 +193,16 @@ def read_gpkg(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
 
 
 READERS = {"csv": read_csv, "geojson": read_geojson, "gpkg": read_gpkg}
+READERS.update({"kml": read_kml, "kmz": read_kml, "ucdp": read_ucdp})  # share
+MAPPABLE = {"csv": read_csv_table, "kml": read_kml_table, "kmz": read_kml_table}  # share
+
+
+def read_table(path: str | Path, fmt: str | None = None) -> pd.DataFrame:
+    """The text table a column mapping applies to (CSV, or KML/KMZ placemarks)."""
+    fmt = fmt or detect_format(path)
+    if fmt not in MAPPABLE:
+        raise ImportFormatError(f"{Path(path).name}: a column mapping applies to CSV and KML only")
+    return MAPPABLE[fmt](path)
 
 
 def read_events(
@@ -198,9 +214,9 @@ def read_events(
         raise ImportFormatError(f"{path}: no such file")
     fmt = fmt or detect_format(path)
     if mapping is not None:
-        if fmt != "csv":
-            raise ImportFormatError(f"{path.name}: a column mapping applies to CSV files only")
-        return read_csv(path, mapping)
+        if fmt not in MAPPABLE:
+            raise ImportFormatError(f"{path.name}: a column mapping applies to CSV and KML only")
+        return READERS[fmt](path, mapping)
     return READERS[fmt](path)
 
 
