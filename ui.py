@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from datetime import date
+from urllib.parse import urlencode, urlsplit
 
 import pandas as pd
 import streamlit as st
@@ -18,6 +19,8 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from geo.curation.auth import EDITING_DISABLED, EditorGate, LoginThrottle
 from geo.errors import AtlasError
 from geo.filters import EventFilter
+from geo.io.citation import DEFAULT_BASE_URL, cite
+from geo.io.fingerprint import selection_digest
 from geo.places.control import GROUND_STATUSES
 from geo.places.gazetteer import ChainedGeocoder, GazetteerGeocoder, make_nominatim
 from geo.schema import VERIFICATION
@@ -292,3 +295,62 @@ def filtered_page(
 def show_error(exc: AtlasError) -> None:
     """A domain error as a visible message (never swallowed)."""
     st.error(str(exc))
+
+
+# -- "Cite this view" ---------------------------------------------------------------------------
+
+_CITE_AUTO_MAX = 50_000  # above this many events the fingerprint is computed on request only
+_CITE_ASKED = "_sa_cite_asked"  # session key: the views whose fingerprint the user asked for
+
+
+def base_url() -> str:
+    """Where the dashboard is reached: STRIKE_ATLAS_PUBLIC_URL, else the browser's address."""
+    settings = get_settings()
+    if settings.public_url:
+        return settings.public_url
+    url = st.context.url
+    if not url:
+        return DEFAULT_BASE_URL
+    parts = urlsplit(url)
+    prefix = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"{parts.scheme}://{parts.netloc}" + (f"/{prefix}" if prefix else "")
+
+
+def store_revision() -> int:
+    """The store's revision now (bundles and citations record it)."""
+    with open_store(get_settings()) as store:
+        return store.revision()
+
+
+@st.cache_data(max_entries=64, show_spinner="Computing the fingerprint…")
+def _digest(db: str, control_dir: str, revision: int, view: str, _selection: pd.DataFrame) -> str:
+    """The selection's fingerprint, once per store revision and filter (the arguments)."""
+    return selection_digest(_selection)
+
+
+def cite_view(selected: pd.DataFrame, page: str = "") -> None:
+    """The "Cite this view" block every browsing page shows: permalink of the filter, count,
+    fingerprint and today's date, as text a user can copy.
+
+    `selected` is what the sidebar filter matched; `page` the page's URL path ("" = the map).
+    """
+    settings = get_settings()
+    flt: EventFilter = st.session_state.get(_FILTER) or EventFilter()
+    revision = store_revision()
+    view = f"{page}?{urlencode(flt.to_query(), doseq=True)}"
+    with st.expander("Cite this view"):
+        asked = st.session_state.setdefault(_CITE_ASKED, set())
+        if len(selected) > _CITE_AUTO_MAX and view not in asked:
+            st.caption(f"The fingerprint of {len(selected):,} events takes a few seconds.")
+            if not st.button("Compute the citation", key=f"cite-{page}"):
+                return
+            asked.add(view)
+        digest = _digest(settings.db, settings.control_dir, revision, view, selected)
+        citation = cite(
+            selected, flt, base_url=base_url(), page=page, revision=revision, digest=digest
+        )
+        st.code(citation.text(), language=None, wrap_lines=True)
+        st.caption(
+            "The fingerprint is a hash of exactly these events' content: anyone can check a "
+            "copy, or the store later, against it (see the export bundle)."
+        )

@@ -9,8 +9,15 @@ import streamlit as st
 import ui
 from geo.curation.duplicates import find_duplicates
 from geo.errors import AtlasError, ValidationError
-from geo.io.importers import detect_format, import_events, read_csv_table, read_events
-from geo.io.mapping import IGNORE, TARGETS, ColumnMapping, suggest_mapping
+from geo.io.importers import (
+    MAPPABLE,
+    detect_format,
+    import_events,
+    read_events,
+    read_table,
+    suggest_for,
+)
+from geo.io.mapping import IGNORE, TARGETS, ColumnMapping
 from geo.places.placement import placement_warnings
 from geo.schema import EVENT_TYPES, VERIFICATION
 
@@ -22,7 +29,8 @@ if not editor:
     st.stop()
 
 upload = st.file_uploader(
-    "CSV (ours, ACLED's or any table) or GeoJSON", type=["csv", "geojson", "json"]
+    "CSV (ours, ACLED's, UCDP GED's or any table), GeoJSON, KML or KMZ",
+    type=["csv", "geojson", "json", "kml", "kmz"],
 )
 if upload is None:
     st.stop()
@@ -34,9 +42,9 @@ path.write_bytes(upload.getvalue())
 fmt = detect_format(path)
 
 mapping = None
-if fmt == "csv":
-    table = read_csv_table(path)
-    suggested = suggest_mapping(list(table.columns))
+if fmt in MAPPABLE:  # CSV, and KML/KMZ placemarks as a table
+    table = read_table(path, fmt)
+    suggested = suggest_for(fmt, list(table.columns))
     st.subheader("Columns")
     st.caption(
         "Recognised names are mapped already; choose a field for the others or leave "

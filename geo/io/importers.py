@@ -14,7 +14,7 @@ import orjson
 import pandas as pd
 
 from geo.errors import ImportFormatError, RowError, ValidationError
-from geo.io.kml import read_kml, read_kml_table
+from geo.io.kml import read_kml, read_kml_table, suggest_kml_mapping
 from geo.io.mapping import ColumnMapping, apply_mapping, suggest_mapping
 from geo.io.ucdp import read_ucdp, sniff_ucdp
 from geo.places.placement import fill_places
@@ -195,6 +195,11 @@ def read_gpkg(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
 READERS = {"csv": read_csv, "geojson": read_geojson, "gpkg": read_gpkg}
 READERS.update({"kml": read_kml, "kmz": read_kml, "ucdp": read_ucdp})  # share
 MAPPABLE = {"csv": read_csv_table, "kml": read_kml_table, "kmz": read_kml_table}  # share
+
+
+def suggest_for(fmt: str, columns: list[str]) -> ColumnMapping:
+    """The suggested mapping of a CSV's or a KML's columns."""
+    return suggest_kml_mapping(columns) if fmt in ("kml", "kmz") else suggest_mapping(columns)
 
 
 def read_table(path: str | Path, fmt: str | None = None) -> pd.DataFrame:

@@ -51,6 +51,8 @@ STRUCTURAL = (
 )
 
 
+_POINT_FIELDS = ("latitude", "longitude", "country")
+
 # -- writing ------------------------------------------------------------------------------------
 
 
@@ -153,7 +155,20 @@ def write_kmz(frame: pd.DataFrame, out: BinaryIO) -> None:
 class _TextOnly(HTMLParser):
     """HTML to plain text: tags dropped, script/style content dropped, http(s) links kept."""
 
-    _BREAKS: ClassVar[set[str]] = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "ul", "ol", "table"}
+    _BREAKS: ClassVar[set[str]] = {
+        "br",
+        "p",
+        "div",
+        "li",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "ul",
+        "ol",
+        "table",
+    }
     _SKIP: ClassVar[set[str]] = {"script", "style", "iframe", "object", "template"}
 
     def __init__(self) -> None:
@@ -337,12 +352,14 @@ def read_kml_table(path: str | Path) -> pd.DataFrame:
                 walk(child, _child_text(child, "name") if name == "Folder" else folder)
 
     walk(root, None)
-    if errors:
-        raise ValidationError(errors)
     if not rows:
         raise ImportFormatError(f"{path.name}: no placemarks found")
     table = pd.DataFrame(rows)
-    return table.astype(object).where(table.notna(), None)
+    table = table.astype(object).where(table.notna(), None)
+    # Placemarks that are not points: reported with validation's errors by `read_kml`, so a
+    # mapping preview can still show the table.
+    table.attrs["row_errors"] = errors
+    return table
 
 
 def suggest_kml_mapping(columns: list[str]) -> ColumnMapping:
@@ -374,4 +391,13 @@ def read_kml(
     mapping = mapping or suggest_kml_mapping(list(table.columns))
     unused = [c for c in table.columns if not mapping.columns.get(c)]
     mapped = fill_places(apply_mapping(table, mapping))
-    return validate_frame(mapped, source=name, first_row=1), unused
+    problems: list[RowError] = table.attrs.get("row_errors", [])
+    bad_rows = {e.row for e in problems}
+    try:
+        frame = validate_frame(mapped, source=name, first_row=1)
+    except ValidationError as exc:
+        rest = [e for e in exc.errors if not (e.row in bad_rows and e.field in _POINT_FIELDS)]
+        raise ValidationError(sorted([*problems, *rest], key=lambda e: e.row or 0)) from None
+    if problems:
+        raise ValidationError(problems)
+    return frame, unused
