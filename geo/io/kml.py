@@ -38,7 +38,8 @@ from geo.views.popups import popup_html
 from geo.views.styling import SIDE_COLORS, sides
 
 KML_NS = "http://www.opengis.net/kml/2.2"
-# Columns the reader makes from the KML structure (ExtendedData names that clash get " (data)").
+# Columns the reader makes from the KML structure; an ExtendedData value of the same name gets
+# " (data)" added to its name when the structure filled that column.
 STRUCTURAL = (
     "name",
     "description",
@@ -330,7 +331,9 @@ def _placemark(
             else:
                 continue
             key = key.strip()
-            row[f"{key} (data)" if key.lower() in STRUCTURAL else key] = value
+            # A name the structure already filled for this placemark keeps the structure's.
+            taken = key.lower() in STRUCTURAL and row.get(key.lower()) is not None
+            row[f"{key} (data)" if taken else key] = value
     return row, errors
 
 
