@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo.errors import ImportFormatError
+from geo.errors import ImportFormatError, RowError, ValidationError
 from geo.places.placement import fill_places
 from geo.validation import validate_frame
 
@@ -66,6 +66,12 @@ def sniff_ucdp(path: str | Path) -> bool:
 
 def _int(col: pd.Series) -> pd.Series:
     return pd.to_numeric(col, errors="coerce").astype("Int64")
+
+
+def _code(codes: pd.Series, table: dict[int, int], original: pd.Series) -> pd.Series:
+    """Our code for each UCDP code; an unknown one stays as written, for validation to name."""
+    mapped = codes.map(table)
+    return mapped.astype(object).where(mapped.notna(), original)
 
 
 def _kind(violence: object, text: str) -> tuple[str, str]:
@@ -117,9 +123,7 @@ def ucdp_raw(table: pd.DataFrame) -> pd.DataFrame:
     out["event_date"] = [
         d.date().isoformat() if isinstance(d, pd.Timestamp) else d for d in event_date
     ]
-    out["time_precision"] = (
-        date_prec.map(TIME_PRECISION).astype(object).where(date_prec.notna(), t["date_prec"])
-    )
+    out["time_precision"] = _code(date_prec, TIME_PRECISION, t["date_prec"])
     out["event_type"] = [k[0] for k in kinds]
     out["sub_event_type"] = [k[1] for k in kinds]
     out["actor1"] = t["side_a"]
@@ -132,9 +136,7 @@ def ucdp_raw(table: pd.DataFrame) -> pd.DataFrame:
     )
     out["latitude"] = t["latitude"]
     out["longitude"] = t["longitude"]
-    out["geo_precision"] = (
-        where_prec.map(GEO_PRECISION).astype(object).where(where_prec.notna(), t["where_prec"])
-    )
+    out["geo_precision"] = _code(where_prec, GEO_PRECISION, t["where_prec"])
     out["fatalities"] = best.astype(object).where(best.notna(), t["best"])
     out["notes"] = [_notes(r) for r in t.to_dict("records")]
     out["sources"] = [_sources(r) for r in t.to_dict("records")]
@@ -190,6 +192,28 @@ def _sources(r: dict) -> list[dict]:
     return [{"publisher": "UCDP GED", "language": "en", "quote": quote or None}]
 
 
+def _check_codes(table: pd.DataFrame, name: str) -> None:
+    """UCDP's own codes, checked in UCDP's terms (before they become ours)."""
+    errors = []
+    cols = {c.strip().lower(): c for c in table.columns}
+    for field, allowed in (("date_prec", TIME_PRECISION), ("where_prec", GEO_PRECISION)):
+        values = table[cols[field]]
+        codes = pd.to_numeric(values, errors="coerce")
+        bad = ~codes.isin(list(allowed))
+        for pos in np.flatnonzero(bad.to_numpy())[:100]:
+            errors.append(
+                RowError(
+                    int(pos) + 2,
+                    field,
+                    values.iat[pos],
+                    f"expected a UCDP code {min(allowed)}–{max(allowed)}",
+                    name,
+                )
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
 def read_ucdp(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
     """Read and validate a UCDP GED CSV; returns the events and the UCDP columns not mapped."""
     name = Path(path).name
@@ -211,5 +235,6 @@ def read_ucdp(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
         "deaths_civilians", "deaths_unknown", "event_clarity",
     }  # fmt: skip
     unused = [c for c in table.columns if c.strip().lower() not in used]
+    _check_codes(table, name)
     frame = validate_frame(fill_places(raw), source=name, first_row=2)
     return frame, unused
