@@ -22,7 +22,7 @@ from pathlib import Path
 import orjson
 import pandas as pd
 
-from geo import __version__
+import geo
 from geo.errors import AtlasError, ImportFormatError
 from geo.filters import EventFilter
 from geo.io.citation import (
@@ -68,7 +68,7 @@ def _readme(citation: Citation, n_sources: int, with_map: bool) -> str:
 - events: {citation.count:,}
 - fingerprint: `{citation.fingerprint}` (algorithm {ALGORITHM})
 - store revision: {citation.revision}
-- exported: {citation.accessed.isoformat()} with Strike Atlas {__version__}
+- exported: {citation.accessed.isoformat()} with Strike Atlas {geo.__version__}
 - view it: {citation.url}
 
 | file | what it is |
@@ -117,7 +117,7 @@ def bundle_bytes(
         "algorithm": ALGORITHM,
         "count": fp.count,
         "store_revision": revision,
-        "software": f"strike-atlas {__version__}",
+        "software": f"strike-atlas {geo.__version__}",
         "exported_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "filter": query,
         "events": fp.event_hashes,

@@ -15,7 +15,7 @@ import orjson
 import pandas as pd
 import yaml
 
-from geo import __version__
+import geo
 from geo.filters import EventFilter
 from geo.io.fingerprint import selection_digest
 
@@ -81,7 +81,7 @@ class Citation:
         return (
             f"{TITLE} ({self.accessed.year}). {self.description} [data set, "
             f"{self.count:,} event{'s' if self.count != 1 else ''}; fingerprint "
-            f"{self.fingerprint}{rev}]. Strike Atlas {__version__}. {self.url} "
+            f"{self.fingerprint}{rev}]. Strike Atlas {geo.__version__}. {self.url} "
             f"(accessed {self.accessed.isoformat()})."
         )
 
@@ -132,7 +132,7 @@ def citation_cff(citation: Citation, *, author: str = AUTHOR) -> str:
         "date-released": citation.accessed.isoformat(),
         "url": citation.url,
         "abstract": (
-            f"{citation.count} conflict events selected in Strike Atlas {__version__} "
+            f"{citation.count} conflict events selected in Strike Atlas {geo.__version__} "
             f"({citation.description}). Fingerprint {citation.fingerprint} over the events' "
             "canonical content (algorithm sa-fp-1)."
         ),
