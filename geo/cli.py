@@ -15,7 +15,13 @@ from geo.curation.auth import hash_password
 from geo.errors import AtlasError, ConfigError, ImportFormatError, ValidationError
 from geo.filters import EventFilter
 from geo.io.exporters import FORMATS, ExportError, export
-from geo.io.importers import detect_format, import_events, read_events, read_table
+from geo.io.importers import (
+    detect_format,
+    import_events,
+    read_events,
+    read_table,
+    suggest_for,
+)
 from geo.io.mapping import parse_mapping
 from geo.places.placement import placement_warnings
 from geo.settings import Settings, settings_help
@@ -104,8 +110,9 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         return _import_bundle(args, settings)
     mapping = None
     if args.map or args.set:
-        columns = list(read_table(args.path, args.format).columns)
-        mapping = parse_mapping(args.map, args.set, columns)
+        fmt = args.format or detect_format(args.path)
+        columns = list(read_table(args.path, fmt).columns)
+        mapping = parse_mapping(args.map, args.set, columns, suggest_for(fmt, columns))
     with open_store(settings) as store:
         report = import_events(
             store,

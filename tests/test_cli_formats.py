@@ -144,3 +144,30 @@ def test_bundle_export_failure_leaves_no_file(env, capsys, tmp_path: Path, monke
     code, _, err = run(capsys, "export", "--format", "bundle", "-o", str(path), "--no-map")
     assert code == 2 and "simulated failure" in err
     assert not path.exists() and not list(tmp_path.glob(".x.zip*"))
+
+
+def test_my_maps_kmz_with_map_and_set(env, capsys, tmp_path: Path, other_store) -> None:
+    """The README's worked example: a My Maps export with Date, Actor and Killed columns."""
+    from tests.test_kml import my_maps_kml, write_my_maps_kmz
+
+    path = tmp_path / "strikes.kmz"
+    write_my_maps_kmz(path, my_maps_kml())
+    other_store()
+    code, out, _ = run(
+        capsys,
+        "import",
+        str(path),
+        "--map",
+        "Actor=actor1,Killed=fatalities",
+        "--set",
+        "event_type=Explosions/Remote violence",
+    )
+    assert code == 0 and out.startswith("imported 2 events")
+    code, out, _ = run(capsys, "export", "--format", "geojson", "-o", "-")
+    props = sorted(
+        (f["properties"] for f in orjson.loads(out)["features"]), key=lambda p: p["latitude"]
+    )
+    assert props[0]["notes"] == "Poltava TCC — Drone hit the recruitment centre.\nreport"
+    assert props[0]["actor1"] == "Military Forces of Russia" and props[0]["fatalities"] == 2
+    assert props[0]["sources"][0]["url"] == "https://example.org/poltava"
+    assert props[0]["admin1"] == "Poltava" and props[1]["country"] == "RU"

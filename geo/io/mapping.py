@@ -115,9 +115,17 @@ def _split(text: str) -> list[str]:
     return [p.strip().strip('"') for p in re.findall(r'(?:[^,"]|"[^"]*")+', text) if p.strip()]
 
 
-def parse_mapping(map_text: str | None, set_text: str | None, columns: list[str]) -> ColumnMapping:
-    """The mapping from CLI flags: `--map col=field,…` on top of the suggestion, `--set f=v,…`."""
-    suggested = suggest_mapping(columns).columns
+def parse_mapping(
+    map_text: str | None,
+    set_text: str | None,
+    columns: list[str],
+    suggested_mapping: ColumnMapping | None = None,
+) -> ColumnMapping:
+    """The mapping from CLI flags: `--map col=field,…` on top of the suggestion, `--set f=v,…`.
+
+    `suggested_mapping` replaces the generic suggestion (a KML's, for instance).
+    """
+    suggested = (suggested_mapping or suggest_mapping(columns)).columns
     explicit = _pairs(map_text or "", "--map")
     for col, target in explicit.items():
         if col not in columns:
