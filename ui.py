@@ -337,12 +337,12 @@ def cite_view(selected: pd.DataFrame, page: str = "") -> None:
     settings = get_settings()
     flt: EventFilter = st.session_state.get(_FILTER) or EventFilter()
     revision = store_revision()
-    view = f"{page}?{urlencode(flt.to_query(), doseq=True)}"
+    view = urlencode(flt.to_query(), doseq=True)  # the same selection on every page
     with st.expander("Cite this view"):
         asked = st.session_state.setdefault(_CITE_ASKED, set())
         if len(selected) > _CITE_AUTO_MAX and view not in asked:
             st.caption(f"The fingerprint of {len(selected):,} events takes a few seconds.")
-            if not st.button("Compute the citation", key=f"cite-{page}"):
+            if not st.button("Compute the citation", key=f"cite-{page or 'map'}"):
                 return
             asked.add(view)
         digest = _digest(settings.db, settings.control_dir, revision, view, selected)

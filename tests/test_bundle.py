@@ -210,3 +210,17 @@ def test_bundle_with_the_real_standalone_map(store_a) -> None:
     data = bundle_bytes(selection, POLTAVA, revision=1, map_html=standalone_html)
     html = zipfile.ZipFile(io.BytesIO(data)).read("map.html").decode()
     assert "leaflet" in html.lower() and "https://cdn" not in html
+
+
+def test_a_filter_this_store_cannot_apply_writes_nothing(
+    store_a, fresh: Settings, tmp_path: Path
+) -> None:
+    from geo.filters import FilterError
+
+    flt = EventFilter.build(ground=["occupied"])  # needs control layers the fresh store lacks
+    path = tmp_path / "ground.zip"
+    write_bundle(path, bundle_bytes(store_a.load().head(2), flt, revision=1))
+    with open_store(fresh) as store_b:
+        with pytest.raises(FilterError, match="no control-of-territory layers"):
+            import_bundle(store_b, path)
+        assert store_b.count() == 0

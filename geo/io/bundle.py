@@ -37,6 +37,7 @@ from geo.io.exporters import atomic_output, write_csv, write_geojson
 from geo.io.fingerprint import ALGORITHM, EXCLUDED, Comparison, compare, fingerprint
 from geo.io.importers import read_geojson
 from geo.io.safezip import read_member
+from geo.schema import normalize_dtypes
 from geo.store.base import EventStore
 
 MANIFEST = "fingerprint.json"
@@ -299,19 +300,22 @@ def import_bundle(
             lambda e: current.get(e) != bundle.manifest["events"].get(e)
         )
         to_write = frame[new | differs]
+    # Compare first (the filter may refuse this store, e.g. ground without control layers),
+    # so a refusal leaves the store untouched; then write in one transaction.
+    after = pd.concat(
+        [stored[~stored["event_id"].astype(str).isin(set(to_write["event_id"]))], to_write],
+        ignore_index=True,
+    )
+    after = normalize_dtypes(after)
+    if prepare is not None:
+        after = prepare(after)
+    view = bundle.filter.apply(after)
+    comparison = compare(bundle.manifest["events"], fingerprint(view).event_hashes)
     written = 0
     if not dry_run and len(to_write):
         written = store.write(
             to_write, replace=replace, editor=editor, reason=f"import of bundle {bundle.name}"
         )
-    after = pd.concat(
-        [stored[~stored["event_id"].astype(str).isin(set(to_write["event_id"]))], to_write],
-        ignore_index=True,
-    )
-    if prepare is not None:
-        after = prepare(after)
-    view = bundle.filter.apply(after)
-    comparison = compare(bundle.manifest["events"], fingerprint(view).event_hashes)
     return BundleReport(
         bundle.name,
         bundle.fingerprint,

@@ -64,7 +64,7 @@ def permalink(flt: EventFilter, base_url: str = DEFAULT_BASE_URL, page: str = ""
 class Citation:
     """Everything a citation of one view says."""
 
-    description: str  # "142 events · region: Poltava"
+    description: str  # the filter in words: "region: Poltava", "all events"
     count: int
     fingerprint: str  # "sha256:…"
     url: str
@@ -79,7 +79,7 @@ class Citation:
         """A ready-to-paste citation."""
         rev = f", store revision {self.revision}" if self.revision is not None else ""
         return (
-            f"{TITLE} ({self.accessed.year}). {self.description} [data set, "
+            f"{TITLE} ({self.accessed.year}). Conflict events, {self.description} [data set, "
             f"{self.count:,} event{'s' if self.count != 1 else ''}; fingerprint "
             f"{self.fingerprint}{rev}]. Strike Atlas {geo.__version__}. {self.url} "
             f"(accessed {self.accessed.isoformat()})."
@@ -111,7 +111,7 @@ def cite(
 ) -> Citation:
     """The citation of a selection (the events `flt` matched)."""
     return Citation(
-        description=flt.describe(len(selection)),
+        description=flt.describe(),
         count=len(selection),
         fingerprint=digest or selection_digest(selection),
         url=permalink(flt, base_url, page),
