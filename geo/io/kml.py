@@ -299,7 +299,13 @@ def _placemark(
     pm: ET.Element, folder: str | None, n: int, label: str
 ) -> tuple[dict, list[RowError]]:
     errors: list[RowError] = []
-    text, links = html_to_text(_child_text(pm, "description"))
+    ext = _child(pm, "ExtendedData")
+    data = _extended_data(ext) if ext is not None else {}
+    text, links = None, []
+    if "event_id" not in data:
+        # Written by Strike Atlas, the description only renders the fields already in
+        # ExtendedData: it is not read (and its HTML not parsed) again.
+        text, links = html_to_text(_child_text(pm, "description"))
     row: dict[str, object] = {
         "name": _child_text(pm, "name"),
         "description": text,
@@ -317,24 +323,25 @@ def _placemark(
             row["longitude"], row["latitude"] = float(parts[0]), float(parts[1])
         except (IndexError, ValueError):
             errors.append(RowError(n, "coordinates", " ".join(coords), "expected lon,lat", label))
-    ext = _child(pm, "ExtendedData")
-    if ext is not None:
-        for el in ext.iter():
-            kind = _local(el.tag)
-            key = el.get("name")
-            if not key:
-                continue
-            if kind == "Data":
-                value = _child_text(el, "value")
-            elif kind == "SimpleData":
-                value = el.text.strip() if el.text else None
-            else:
-                continue
-            key = key.strip()
-            # A name the structure already filled for this placemark keeps the structure's.
-            taken = key.lower() in STRUCTURAL and row.get(key.lower()) is not None
-            row[f"{key} (data)" if taken else key] = value
+    for key, value in data.items():
+        # A name the structure already filled for this placemark keeps the structure's.
+        taken = key.lower() in STRUCTURAL and row.get(key.lower()) is not None
+        row[f"{key} (data)" if taken else key] = value
     return row, errors
+
+
+def _extended_data(ext: ET.Element) -> dict[str, str | None]:
+    """`Data name=…/value` (Google Earth, My Maps) and `SchemaData/SimpleData name=…`."""
+    out: dict[str, str | None] = {}
+    for el in ext.iter():
+        kind, key = _local(el.tag), (el.get("name") or "").strip()
+        if not key:
+            continue
+        if kind == "Data":
+            out[key] = _child_text(el, "value")
+        elif kind == "SimpleData":
+            out[key] = el.text.strip() if el.text else None
+    return out
 
 
 def read_kml_table(path: str | Path) -> pd.DataFrame:
