@@ -77,3 +77,27 @@ def test_downloaded_bundle_matches_the_citation_and_imports_identical(
     with open_store(fresh) as store:
         report = import_bundle(store, path)
     assert report.comparison.identical and report.written == int(got["events"])
+
+
+def test_import_page_reads_a_my_maps_kmz_through_the_mapping(
+    curator: Session, tmp_path: Path, screenshots: Path
+) -> None:
+    from tests.test_kml import my_maps_kml, write_my_maps_kmz
+
+    from .test_curation_browser import assert_stayed_local, log_in_ok
+
+    path = tmp_path / "my-maps.kmz"
+    write_my_maps_kmz(path, my_maps_kml())
+    page = open_page(curator, "/Import")
+    log_in_ok(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+    wait_ready(page)
+    # The placemarks as a table, with the column mapping the CSV import uses.
+    expect(page.get_by_role("heading", name="Columns")).to_be_visible()
+    expect(page.get_by_role("heading", name="Preview: 2 valid events")).to_be_visible()
+    expect(page.get_by_text("strike-atlas import my-maps.kmz --map")).to_be_visible()
+    page.get_by_role("button", name="Import 2 events").click()
+    wait_ready(page)
+    expect(page.get_by_text("imported 2 events from")).to_be_visible()
+    assert_stayed_local(curator)
+    shoot(page, screenshots / "import-kmz.png")
