@@ -21,8 +21,9 @@ from geo.errors import AtlasError
 from geo.filters import EventFilter
 from geo.io.citation import DEFAULT_BASE_URL, cite
 from geo.io.fingerprint import selection_digest
-from geo.places.control import GROUND_STATUSES
-from geo.places.gazetteer import ChainedGeocoder, GazetteerGeocoder, make_nominatim
+from geo.places.gazetteer import GazetteerGeocoder
+from geo.places.ground_status import GROUND_STATUSES
+from geo.places.online_geocoder import ChainedGeocoder, make_nominatim
 from geo.schema import VERIFICATION
 from geo.settings import Settings
 from geo.store import open_store

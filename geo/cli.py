@@ -220,11 +220,11 @@ def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_geocode(args: argparse.Namespace, settings: Settings) -> int:
-    from geo.places.gazetteer import (
-        ATTRIBUTION,
+    from geo.places.gazetteer import GazetteerGeocoder
+    from geo.places.gazetteer_index import ATTRIBUTION
+    from geo.places.online_geocoder import (
         NOMINATIM_ATTRIBUTION,
         ChainedGeocoder,
-        GazetteerGeocoder,
         candidates_table,
         make_nominatim,
     )

@@ -5,8 +5,8 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 import ui
-from geo.places.control import control_layer
 from geo.views.catalog import control_timeline
+from geo.views.control_map import control_layer
 from geo.views.mapview import (
     base_map,
     cell_bounds,

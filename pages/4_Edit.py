@@ -16,7 +16,8 @@ from geo.curation.editing import (
     suggest_event_id,
 )
 from geo.errors import AtlasError
-from geo.places.gazetteer import ATTRIBUTION, NOMINATIM_ATTRIBUTION, candidates_table
+from geo.places.gazetteer_index import ATTRIBUTION
+from geo.places.online_geocoder import NOMINATIM_ATTRIBUTION, candidates_table
 from geo.schema import EVENT_TYPES, GEO_PRECISION, TIME_PRECISION, VERIFICATION
 from geo.views.mapview import basemap_layer
 
