@@ -6,6 +6,7 @@ import streamlit as st
 import ui
 from geo.io.bundle import bundle_bytes
 from geo.io.exporters import MEDIA_TYPES, export_bytes
+from geo.io.kml import MAX_KML_EVENTS
 from geo.io.standalone import standalone_html
 from geo.views.assets import assets_present
 
@@ -43,6 +44,7 @@ for label, fmt, hint in (
     ("GeoPackage", "gpkg", "QGIS / GDAL, layer 'events'"),
     ("KML", "kml", "Google Earth (time slider), folders by event type, colour by side"),
     ("KMZ", "kmz", "the KML zipped, for Google My Maps and Google Earth"),
+    # KML/KMZ: at most MAX_KML_EVENTS events (the buttons are disabled above).
 ):
     st.download_button(
         f"Download {label}",
@@ -51,6 +53,7 @@ for label, fmt, hint in (
         mime=MEDIA_TYPES[fmt],
         help=hint,
         key=f"dl-{fmt}",
+        disabled=fmt in ("kml", "kmz") and len(selected) > MAX_KML_EVENTS,
     )
 st.download_button(
     "Download standalone HTML map",

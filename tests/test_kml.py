@@ -243,3 +243,11 @@ def test_unsafe_or_broken_files_are_refused(
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ImportFormatError, match=message):
         read_kml(path)
+
+
+def test_selections_too_large_for_kml_are_refused(events: pd.DataFrame, monkeypatch) -> None:
+    from geo.io import kml
+
+    monkeypatch.setattr(kml, "MAX_KML_EVENTS", 3)
+    with pytest.raises(kml.KMLError, match="4 events are too many for KML"):
+        kml_document(events)

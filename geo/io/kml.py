@@ -28,7 +28,7 @@ import defusedxml.ElementTree as SafeET
 import pandas as pd
 from defusedxml import DefusedXmlException
 
-from geo.errors import ImportFormatError, RowError, ValidationError
+from geo.errors import AtlasError, ImportFormatError, RowError, ValidationError
 from geo.io.mapping import IGNORE, ColumnMapping, apply_mapping, suggest_mapping
 from geo.io.safezip import read_member
 from geo.places.placement import fill_places
@@ -53,6 +53,14 @@ STRUCTURAL = (
 
 
 _POINT_FIELDS = ("latitude", "longitude", "country")
+# Google My Maps takes 2,000 placemarks a layer and Google Earth slows down past ~50,000; the
+# writer builds the document in memory (~2.5 kB an event): larger selections are refused.
+MAX_KML_EVENTS = 100_000
+
+
+class KMLError(AtlasError):
+    """A selection too large for KML (use GeoJSON or GeoPackage)."""
+
 
 # -- writing ------------------------------------------------------------------------------------
 
@@ -97,6 +105,12 @@ def _data_text(name: str, value: object) -> str | None:
 
 def kml_document(frame: pd.DataFrame, *, title: str = "Strike Atlas selection") -> bytes:
     """The KML document of an events frame (UTF-8 bytes)."""
+    if len(frame) > MAX_KML_EVENTS:
+        raise KMLError(
+            f"{len(frame):,} events are too many for KML (at most {MAX_KML_EVENTS:,}: Google "
+            "Earth and My Maps cannot show more); narrow the filter, or export GeoJSON or "
+            "GeoPackage"
+        )
     ET.register_namespace("", KML_NS)
     root = ET.Element("kml", xmlns=KML_NS)
     doc = _sub(root, "Document")
