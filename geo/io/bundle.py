@@ -31,6 +31,7 @@ from geo.io.citation import (
     citation_cff,
     cite,
     licences,
+    source_rows,
     sources_markdown,
 )
 from geo.io.exporters import atomic_output, write_csv, write_geojson
@@ -130,7 +131,10 @@ def bundle_bytes(
         "permalink": citation.url,
     }
     members: list[tuple[str, bytes]] = [
-        ("README.md", _readme(citation, len(_sources(selection)), map_html is not None).encode()),
+        (
+            "README.md",
+            _readme(citation, len(source_rows(selection)), map_html is not None).encode(),
+        ),
         (EVENTS, geojson.getvalue()),
         ("events.csv", csv.getvalue()),
         ("filter.json", orjson.dumps(filter_doc, option=orjson.OPT_INDENT_2)),
@@ -149,15 +153,6 @@ def bundle_bytes(
                 zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED
             )
     return buf.getvalue()
-
-
-def _sources(selection: pd.DataFrame) -> set[str]:
-    found: set[str] = set()
-    for text in pd.unique(selection["sources"].astype(object).fillna("[]")):
-        found.update(
-            orjson.dumps(s, option=orjson.OPT_SORT_KEYS).decode() for s in orjson.loads(text)
-        )
-    return found
 
 
 def write_bundle(path: str | Path, data: bytes) -> None:
