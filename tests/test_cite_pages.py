@@ -75,3 +75,19 @@ def test_export_page_bundle_matches_the_cited_view(
     data = bundle_bytes(selection, flt, revision=revision)
     manifest = orjson.loads(zipfile.ZipFile(io.BytesIO(data)).read("fingerprint.json"))
     assert f"fingerprint: {manifest['fingerprint']}" in text
+
+
+def test_large_selections_are_fingerprinted_on_request(
+    open_link,  # noqa: F811
+    monkeypatch,
+) -> None:
+    import ui
+
+    monkeypatch.setattr(ui, "_CITE_AUTO_MAX", 3)  # the curated store has more than 3 events
+    at = open_link()
+    [expander] = [e for e in at.expander if e.label == "Cite this view"]
+    assert not expander.code  # nothing computed yet
+    expander.button(key="cite-map").click().run()
+    assert "fingerprint: sha256:" in citation(at)
+    at.run()  # asked once for this filter: kept
+    assert "fingerprint: sha256:" in citation(at)
