@@ -18,6 +18,7 @@ from geo.io.fingerprint import fingerprint
 from geo.settings import Settings
 from geo.store import open_store
 from geo.views.assets import assets_present
+from tests.test_store_backends import backend, pg_server  # noqa: F401  (fixtures)
 
 
 def fake_map(selection: pd.DataFrame) -> str:
@@ -224,3 +225,23 @@ def test_a_filter_this_store_cannot_apply_writes_nothing(
         with pytest.raises(FilterError, match="no control-of-territory layers"):
             import_bundle(store_b, path)
         assert store_b.count() == 0
+
+
+def test_same_fingerprint_and_identical_import_on_every_backend(
+    backend,  # noqa: F811
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    """SQLite and PostGIS return the same content, so the same fingerprint (PostGIS: jsonb)."""
+    from geo.store.records import read_curated
+
+    curated = read_curated(settings.curated_dir)
+    path = tmp_path / "all.zip"
+    write_bundle(path, bundle_bytes(curated, EventFilter(), revision=1))
+    store = backend.open()
+    try:
+        report = import_bundle(store, path)
+        assert report.written == len(curated) and report.comparison.identical
+        assert fingerprint(store.load()).digest == fingerprint(curated).digest
+    finally:
+        store.close()
