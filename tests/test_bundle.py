@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -245,3 +246,31 @@ def test_same_fingerprint_and_identical_import_on_every_backend(
         assert fingerprint(store.load()).digest == fingerprint(curated).digest
     finally:
         store.close()
+
+
+def test_event_text_in_the_markdown_files_stays_text(events: pd.DataFrame) -> None:
+    hostile = events.copy()
+    hostile["sources"] = orjson.dumps(
+        [
+            {
+                "publisher": "<script>alert(1)</script> [x](javascript:alert(2))",
+                "url": 'https://example.org/b?x="><script>alert(3)</script>',
+                "published": None,
+                "language": "en",
+                "quote": None,
+            }
+        ]
+    ).decode()
+    hostile["tags"] = '["licence:<img src=x onerror=alert(4)>"]'
+    flt = EventFilter.build(text="<b>q</b>")
+    data = bundle_bytes(hostile, flt, revision=1)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        sources = zf.read("SOURCES.md").decode()
+        licences = zf.read("LICENSES.md").decode()
+        readme = zf.read("README.md").decode()
+    unescaped = re.compile(r"(?<!\\)<(script|img|b)\b")
+    assert not unescaped.search(sources) and "\\<script\\>" in sources
+    assert "\\[x\\](javascript:alert(2))" in sources  # not a link
+    assert "<https://example.org/b?x=%22%3E%3Cscript%3Ealert(3)%3C/script%3E>" in sources
+    assert not unescaped.search(licences) and "\\<img src=x onerror=alert(4)\\>" in licences
+    assert not unescaped.search(readme) and "\\<b\\>q\\</b\\>" in readme

@@ -31,6 +31,7 @@ from geo.io.citation import (
     citation_cff,
     cite,
     licences,
+    md_text,
     source_rows,
     sources_markdown,
 )
@@ -65,7 +66,7 @@ def _readme(citation: Citation, n_sources: int, with_map: bool) -> str:
     rows = "\n".join(f"| `{name}` | {what} |" for name, what in files)
     return f"""# Strike Atlas export bundle
 
-{citation.description}
+{md_text(citation.description)}
 
 - events: {citation.count:,}
 - fingerprint: `{citation.fingerprint}` (algorithm {ALGORITHM})
@@ -91,7 +92,7 @@ does not depend on row order, export time or file format.
 
 
 def _licences_md(rows: list[tuple[str, str]]) -> str:
-    body = "\n".join(f"- **{what}**: {licence}" for what, licence in rows)
+    body = "\n".join(f"- **{md_text(what)}**: {md_text(licence)}" for what, licence in rows)
     return f"# Licences\n\nThe data in this bundle comes with these terms:\n\n{body}\n"
 
 

@@ -7,9 +7,10 @@ can open the same view, or check a bundle against the store, from the citation a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import orjson
 import pandas as pd
@@ -18,6 +19,7 @@ import yaml
 import geo
 from geo.filters import EventFilter
 from geo.io.fingerprint import selection_digest
+from geo.validation import is_http_url
 
 DEFAULT_BASE_URL = "http://localhost:8501"
 TITLE = "Strike Atlas"
@@ -157,6 +159,20 @@ def source_rows(selection: pd.DataFrame) -> list[dict]:
     return sorted(seen.values(), key=lambda s: (str(s["publisher"]).lower(), s["published"] or ""))
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&|#!~])")
+
+
+def md_text(value: object) -> str:
+    """Event text for a Markdown file: every character Markdown or HTML would act on is
+    backslash-escaped, so a publisher named `<script>` or `[x](javascript:…)` stays text."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+
+
+def md_link(url: str) -> str:
+    """An http(s) URL as a Markdown autolink, percent-encoding what could end it early."""
+    return "<" + quote(url.strip(), safe=":/?#[]@!$&'()*+,;=%~-._") + ">"
+
+
 def sources_markdown(selection: pd.DataFrame) -> str:
     """SOURCES.md: the readable list of every source cited by the selection."""
     rows = source_rows(selection)
@@ -168,15 +184,15 @@ def sources_markdown(selection: pd.DataFrame) -> str:
         "",
     ]
     for s in rows:
-        bits = [str(s["publisher"])]
+        bits = [md_text(s["publisher"])]
         if s["published"]:
-            bits.append(str(s["published"]))
+            bits.append(md_text(s["published"]))
         if s["language"]:
-            bits.append(f"language: {s['language']}")
+            bits.append(f"language: {md_text(s['language'])}")
         bits.append(f"{s['events']} event(s)")
         line = "- " + " · ".join(bits)
-        if s["url"]:
-            line += f"\n  <{s['url']}>"
+        if s["url"] and is_http_url(s["url"]):
+            line += f"\n  {md_link(s['url'])}"
         lines.append(line)
     return "\n".join(lines) + "\n"
 
