@@ -40,7 +40,7 @@ st.download_button(
 # data= is a callable: nothing is serialised until the button is pressed.
 for label, fmt, hint in (
     ("GeoJSON", "geojson", "RFC 7946, for QGIS, kepler.gl, newsroom maps"),
-    ("CSV (ACLED columns)", "csv", "spreadsheet, or mixing with ACLED data"),
+    ("CSV (ACLED columns)", "csv", "spreadsheet-safe (formula cells neutralised), ACLED names"),
     ("GeoPackage", "gpkg", "QGIS / GDAL, layer 'events'"),
     ("KML", "kml", "Google Earth (time slider), folders by event type, colour by side"),
     ("KMZ", "kmz", "the KML zipped, for Google My Maps and Google Earth"),

@@ -118,6 +118,9 @@ def test_round_trip_into_a_fresh_store_is_identical(store_a, fresh: Settings, tm
         # Importing again changes nothing and is still identical.
         twice = import_bundle(store_b, path)
         assert twice.written == 0 and twice.comparison.identical
+        # Through the import plan: every event is reported unchanged, as for any other file.
+        assert twice.unchanged == expected.count
+        assert f"loaded 0 event(s) this store lacked; {expected.count} unchanged" in twice.summary()
 
 
 def test_an_edited_event_is_named_and_kept(store_a, fresh: Settings, tmp_path: Path) -> None:

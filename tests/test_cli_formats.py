@@ -170,4 +170,4 @@ def test_my_maps_kmz_with_map_and_set(env, capsys, tmp_path: Path, other_store) 
     assert props[0]["notes"] == "Poltava TCC — Drone hit the recruitment centre.\nreport"
     assert props[0]["actor1"] == "Military Forces of Russia" and props[0]["fatalities"] == 2
     assert props[0]["sources"][0]["url"] == "https://example.org/poltava"
-    assert props[0]["admin1"] == "Poltava" and props[1]["country"] == "RU"
+    assert props[0]["admin1"] == "Poltava Oblast" and props[1]["country"] == "RU"

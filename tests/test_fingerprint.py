@@ -18,7 +18,7 @@ from geo.io.fingerprint import (
     selection_digest,
 )
 from geo.io.importers import read_events
-from geo.io.kml import read_kml, write_kml
+from geo.io.kml import write_kml
 
 
 def test_canonical_line_is_sorted_json_without_timestamps(events: pd.DataFrame) -> None:
@@ -77,7 +77,7 @@ def test_stable_through_kml(events: pd.DataFrame, tmp_path: Path) -> None:
     buf = io.BytesIO()
     write_kml(events, buf)
     (tmp_path / "e.kml").write_bytes(buf.getvalue())
-    back, _ = read_kml(tmp_path / "e.kml")
+    back, _ = read_events(tmp_path / "e.kml")
     assert fingerprint(back).digest == fingerprint(events).digest
 
 

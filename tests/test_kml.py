@@ -15,7 +15,7 @@ import pytest
 from geo.errors import ImportFormatError, ValidationError
 from geo.io.fingerprint import fingerprint
 from geo.io.importers import detect_format, read_events, read_table, suggest_for
-from geo.io.kml import html_to_text, kml_document, read_kml, write_kmz
+from geo.io.kml import html_to_text, kml_document, write_kmz
 from geo.io.mapping import ColumnMapping
 from geo.validation import validate_frame
 from tests.conftest import sample_raw
@@ -173,7 +173,7 @@ def test_my_maps_kmz_imports_through_the_column_mapping(tmp_path: Path) -> None:
     assert first["notes"] == "Poltava TCC — Drone hit the recruitment centre.\nreport"
     assert first["actor1"] == "Military Forces of Russia" and first["fatalities"] == 2
     assert orjson.loads(first["sources"])[0]["url"] == "https://example.org/poltava"
-    assert first["admin1"] == "Poltava" and first["country"] == "UA"  # derived from the point
+    assert first["admin1"] == "Poltava Oblast" and first["country"] == "UA"  # from the point
     assert frame.iloc[1]["country"] == "RU" and pd.isna(frame.iloc[1]["fatalities"])
     again, _ = read_events(path, mapping=MY_MAPS_MAPPING)
     assert list(again["event_id"]) == list(frame["event_id"])  # stable ids: re-import finds them
@@ -242,7 +242,7 @@ def test_unsafe_or_broken_files_are_refused(
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ImportFormatError, match=message):
-        read_kml(path)
+        read_events(path)
 
 
 def test_selections_too_large_for_kml_are_refused(events: pd.DataFrame, monkeypatch) -> None:

@@ -184,9 +184,9 @@ def test_rows_map_as_documented(ged: Path) -> None:
     assert month["event_date"] == pd.Timestamp("2025-06-15") and month["time_precision"] == 3
     # Places: where_prec 1 -> town, 4 (admin-1) -> region, 2 (25 km) -> near.
     assert (exact["geo_precision"], week["geo_precision"], month["geo_precision"]) == (1, 3, 2)
-    assert exact["location"] == "Poltava" and exact["admin1"] == "Poltava"
+    assert exact["location"] == "Poltava" and exact["admin1"] == "Poltava Oblast"
     assert exact["admin2"] == "Poltava raion" and exact["country"] == "UA"
-    assert week["country"] == "RU" and month["admin1"] == "Donetsk"
+    assert week["country"] == "RU" and month["admin1"] == "Donetsk Oblast"
     # Kinds of violence.
     assert (exact["event_type"], exact["sub_event_type"]) == (
         "Explosions/Remote violence",

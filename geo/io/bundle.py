@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pandas as pd
 
@@ -37,7 +38,8 @@ from geo.io.citation import (
 )
 from geo.io.exporters import atomic_output, write_csv, write_geojson
 from geo.io.fingerprint import ALGORITHM, EXCLUDED, Comparison, compare, fingerprint
-from geo.io.importers import read_geojson
+from geo.io.importers import read_input
+from geo.io.intake import plan_import
 from geo.io.safezip import read_member
 from geo.schema import normalize_dtypes
 from geo.store.base import EventStore
@@ -173,6 +175,7 @@ class Bundle:
     events: pd.DataFrame
     manifest: dict
     filter: EventFilter
+    row_numbers: np.ndarray  # each event's feature number in events.geojson
 
     @property
     def fingerprint(self) -> str:
@@ -217,9 +220,10 @@ def read_bundle(path: str | Path) -> Bundle:
         events_path = Path(tmp) / EVENTS
         events_path.write_bytes(events_bytes)
         try:
-            frame, _ = read_geojson(events_path)
+            read = read_input(events_path, "geojson")
         except AtlasError as exc:
             raise BundleError(f"{label}: {exc}") from exc
+    frame = read.frame
     fp = fingerprint(frame)
     if fp.digest != manifest.get("fingerprint") or fp.event_hashes != manifest["events"]:
         diff = compare(manifest["events"], fp.event_hashes)
@@ -233,7 +237,7 @@ def read_bundle(path: str | Path) -> Bundle:
         flt = EventFilter.from_query(manifest.get("filter") or {})
     except AtlasError as exc:
         raise BundleError(f"{label}: {MANIFEST} has an unusable filter: {exc}") from exc
-    return Bundle(label, frame, manifest, flt)
+    return Bundle(label, frame, manifest, flt, read.row_numbers)
 
 
 @dataclass
@@ -248,6 +252,8 @@ class BundleReport:
     written: int = 0
     dry_run: bool = False
     not_restored: list[str] = field(default_factory=list)  # deleted in this store
+    unchanged: int = 0  # identical to the stored event: skipped
+    replaced: int = 0  # edited in this store, overwritten (with replace)
 
     def summary(self) -> str:
         head = (
@@ -255,7 +261,12 @@ class BundleReport:
             f"(store revision {self.revision} at export): bundle intact"
         )
         verb = "would load" if self.dry_run else "loaded"
-        lines = [head, f"{verb} {self.written:,} event(s) this store lacked"]
+        loaded = f"{verb} {self.written - self.replaced:,} event(s) this store lacked"
+        if self.replaced:
+            loaded += f", replaced {self.replaced:,} edited in this store"
+        if self.unchanged:
+            loaded += f"; {self.unchanged:,} unchanged (already identical here)"
+        lines = [head, loaded]
         if self.not_restored:
             lines.append(
                 "not restored (deleted in this store; restore them on the Edit page): "
@@ -274,7 +285,8 @@ def import_bundle(
     dry_run: bool = False,
     editor: str = "import",
 ) -> BundleReport:
-    """Check a bundle, load the events the store lacks (all, with `replace`), and compare.
+    """Check a bundle, load the events the store lacks (and, with `replace`, those edited
+    here) through the import plan, and compare.
 
     The comparison is between the bundle and the store's events for the bundle's filter as
     they are after the import: "identical" means a reader now sees exactly what was
@@ -282,20 +294,23 @@ def import_bundle(
     `replace`; events deleted in the store are never silently restored.
     """
     bundle = read_bundle(path)
-    frame = bundle.events
-    ids = frame["event_id"].astype(str)
+    ids = bundle.events["event_id"].astype(str)
     stored = store.load()
     live = set(stored["event_id"].astype(str))
-    known = store.existing_ids(ids.tolist())
-    deleted = sorted(known - live)
-    new = ~ids.isin(known)
-    to_write = frame[new]
-    if replace:
-        current = fingerprint(stored[stored["event_id"].astype(str).isin(set(ids))]).event_hashes
-        differs = ids.isin(live) & ids.map(
-            lambda e: current.get(e) != bundle.manifest["events"].get(e)
-        )
-        to_write = frame[new | differs]
+    deleted = sorted(store.existing_ids(ids.tolist()) - live)
+    keep = ~ids.isin(set(deleted)).to_numpy()
+    # The plan every import makes: new events, unchanged ones (identical to the stored event,
+    # skipped) and changed ones (edited in this store: written only with `replace`).
+    plan = plan_import(
+        store,
+        bundle.events[keep].reset_index(drop=True),
+        replace=True,
+        row_numbers=bundle.row_numbers[keep],
+        source=bundle.name,
+    )
+    to_write = plan.write
+    if not replace:
+        to_write = to_write[~to_write["event_id"].astype(str).isin(set(plan.changed))]
     # Compare first (the filter may refuse this store, e.g. ground without control layers),
     # so a refusal leaves the store untouched; then write in one transaction.
     after = pd.concat(
@@ -315,10 +330,12 @@ def import_bundle(
     return BundleReport(
         bundle.name,
         bundle.fingerprint,
-        len(frame),
+        len(bundle.events),
         bundle.manifest.get("store_revision"),
         comparison,
         written=written if not dry_run else len(to_write),
         dry_run=dry_run,
         not_restored=deleted,
+        unchanged=len(plan.unchanged),
+        replaced=len(plan.changed) if replace else 0,
     )

@@ -8,7 +8,8 @@ reads back losslessly.
 
 Reading: placemarks with name, HTML description, folders, `ExtendedData` (`Data` and
 `SchemaData`), time and a Point become a table of text cells that goes through the same
-column mapping as a CSV (`geo.io.mapping`), then validation, with one row per placemark.
+column mapping as a CSV (`geo.io.mapping`), one row per placemark, then the import pipeline
+every format shares (`geo.io.importers.read_input`: repeats, places, validation).
 The XML is parsed by defusedxml (no entity expansion, no DTD, no network); descriptions are
 reduced to plain text (scripts and tags dropped), so no markup from a file is ever kept.
 """
@@ -28,12 +29,12 @@ import defusedxml.ElementTree as SafeET
 import pandas as pd
 from defusedxml import DefusedXmlException
 
-from geo.errors import AtlasError, ImportFormatError, RowError, ValidationError
-from geo.io.mapping import IGNORE, ColumnMapping, apply_mapping, suggest_mapping
+from geo.errors import AtlasError, ImportFormatError, RowError
+from geo.io.mapping import IGNORE, ColumnMapping, suggest_mapping
 from geo.io.safezip import read_member
-from geo.places.placement import fill_places
+from geo.io.textfiles import read_bytes
 from geo.schema import COLUMNS
-from geo.validation import is_http_url, validate_frame
+from geo.validation import is_http_url
 from geo.views.popups import popup_html
 from geo.views.styling import SIDE_COLORS, sides
 
@@ -52,7 +53,6 @@ STRUCTURAL = (
 )
 
 
-_POINT_FIELDS = ("latitude", "longitude", "country")
 # Google My Maps takes 2,000 placemarks a layer and Google Earth slows down past ~50,000; the
 # writer builds the document in memory (~2.5 kB an event): larger selections are refused.
 MAX_KML_EVENTS = 100_000
@@ -240,7 +240,7 @@ def _child_text(el: ET.Element, name: str) -> str | None:
 
 
 def _kml_bytes(path: Path) -> bytes:
-    data = path.read_bytes()
+    data = read_bytes(path)
     if path.suffix.lower() != ".kmz" and not data.startswith(b"PK"):
         return data
     try:
@@ -380,7 +380,7 @@ def read_kml_table(path: str | Path) -> pd.DataFrame:
         raise ImportFormatError(f"{path.name}: no placemarks found")
     table = pd.DataFrame(rows)
     table = table.astype(object).where(table.notna(), None)
-    # Placemarks that are not points: reported with validation's errors by `read_kml`, so a
+    # Placemarks that are not points: reported with validation's errors by `read_input`, so a
     # mapping preview can still show the table.
     table.attrs["row_errors"] = errors
     return table
@@ -404,24 +404,3 @@ def suggest_kml_mapping(columns: list[str]) -> ColumnMapping:
         for c in (["name", *[c for c in columns if c != "name"]] if "name" in cols else columns)
     }
     return ColumnMapping(ordered)
-
-
-def read_kml(
-    path: str | Path, mapping: ColumnMapping | None = None
-) -> tuple[pd.DataFrame, list[str]]:
-    """Validated events from a KML/KMZ file, through a column mapping (suggested if None)."""
-    name = Path(path).name
-    table = read_kml_table(path)
-    mapping = mapping or suggest_kml_mapping(list(table.columns))
-    unused = [c for c in table.columns if not mapping.columns.get(c)]
-    mapped = fill_places(apply_mapping(table, mapping))
-    problems: list[RowError] = table.attrs.get("row_errors", [])
-    bad_rows = {e.row for e in problems}
-    try:
-        frame = validate_frame(mapped, source=name, first_row=1)
-    except ValidationError as exc:
-        rest = [e for e in exc.errors if not (e.row in bad_rows and e.field in _POINT_FIELDS)]
-        raise ValidationError(sorted([*problems, *rest], key=lambda e: e.row or 0)) from None
-    if problems:
-        raise ValidationError(problems)
-    return frame, unused

@@ -32,8 +32,6 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import ImportFormatError, RowError, ValidationError
-from geo.places.placement import fill_places
-from geo.validation import validate_frame
 
 # The columns that identify a UCDP GED file (every GED release since 5.0 has them).
 SIGNATURE = {"id", "date_start", "date_end", "date_prec", "where_prec", "side_a", "side_b", "best"}
@@ -214,19 +212,15 @@ def _check_codes(table: pd.DataFrame, name: str) -> None:
         raise ValidationError(errors)
 
 
-def read_ucdp(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
-    """Read and validate a UCDP GED CSV; returns the events and the UCDP columns not mapped."""
-    name = Path(path).name
-    try:
-        table = pd.read_csv(
-            path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
-        )
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ImportFormatError(f"{name}: not a readable UTF-8 CSV file: {exc}") from exc
+def ucdp_raw_table(table: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[str]]:
+    """A UCDP GED table (text cells) -> (raw event columns, the UCDP columns not mapped).
+
+    UCDP's codes are checked here, in UCDP's terms; the import pipeline validates the rest.
+    """
     try:
         raw = ucdp_raw(table)
     except ImportFormatError as exc:
-        raise ImportFormatError(f"{name}: {exc}") from exc
+        raise ImportFormatError(f"{name}: {exc}") from None
     used = {
         "id", "date_start", "date_end", "date_prec", "where_prec", "side_a", "side_b", "best",
         "low", "high", "latitude", "longitude", "country", "adm_1", "adm_2", "where_coordinates",
@@ -236,5 +230,4 @@ def read_ucdp(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
     }  # fmt: skip
     unused = [c for c in table.columns if c.strip().lower() not in used]
     _check_codes(table, name)
-    frame = validate_frame(fill_places(raw), source=name, first_row=2)
-    return frame, unused
+    return raw, unused
