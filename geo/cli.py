@@ -309,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--map",
         metavar="COL=FIELD,…",
-        help="CSV column mapping on top of the recognised names, e.g. date=event_date,"
+        help="CSV or KML column mapping on top of the recognised names, e.g. date=event_date,"
         "lat=latitude,lon=longitude,title=notes,link=sources.url (FIELD empty: ignore)",
     )
     p.add_argument(
@@ -326,7 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--monthfirst", action="store_true", help="read numeric dates as MM/DD/YYYY (07/03 = 3 Jul)"
     )
     p.add_argument(
-        "--encoding", help="text encoding of a CSV (default: UTF-8, or detected Windows-1251)"
+        "--encoding",
+        help="text encoding of a CSV or UCDP GED file (default: UTF-8, or detected Windows-1251)",
     )
     p.set_defaults(func=_cmd_import)
 
