@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from typing import TypeVar
+from urllib.parse import urlencode, urlsplit
 
 import pandas as pd
 import streamlit as st
@@ -22,6 +23,8 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from geo.curation.auth import EDITING_DISABLED, EditorGate, LoginThrottle
 from geo.errors import AtlasError
 from geo.filters import EventFilter, canonical_regions, region_choices
+from geo.io.citation import DEFAULT_BASE_URL, cite
+from geo.io.fingerprint import selection_digest
 from geo.places.gazetteer import GazetteerGeocoder
 from geo.places.ground_status import GROUND_STATUSES
 from geo.places.online_geocoder import ChainedGeocoder, make_nominatim
@@ -373,3 +376,62 @@ def filtered_page(
 def show_error(exc: AtlasError) -> None:
     """A domain error as a visible message (never swallowed)."""
     st.error(str(exc))
+
+
+# -- "Cite this view" ---------------------------------------------------------------------------
+
+_CITE_AUTO_MAX = 50_000  # above this many events the fingerprint is computed on request only
+_CITE_ASKED = "_sa_cite_asked"  # session key: the views whose fingerprint the user asked for
+
+
+def base_url() -> str:
+    """Where the dashboard is reached: STRIKE_ATLAS_PUBLIC_URL, else the browser's address."""
+    settings = get_settings()
+    if settings.public_url:
+        return settings.public_url
+    url = st.context.url
+    if not url:
+        return DEFAULT_BASE_URL
+    parts = urlsplit(url)
+    prefix = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"{parts.scheme}://{parts.netloc}" + (f"/{prefix}" if prefix else "")
+
+
+def store_revision() -> int:
+    """The store's revision now (bundles and citations record it)."""
+    with open_store(get_settings()) as store:
+        return store.revision()
+
+
+@st.cache_data(max_entries=64, show_spinner="Computing the fingerprint…")
+def _digest(db: str, control_dir: str, revision: int, view: str, _selection: pd.DataFrame) -> str:
+    """The selection's fingerprint, once per store revision and filter (the arguments)."""
+    return selection_digest(_selection)
+
+
+def cite_view(selected: pd.DataFrame, page: str = "") -> None:
+    """The "Cite this view" block every browsing page shows: permalink of the filter, count,
+    fingerprint and today's date, as text a user can copy.
+
+    `selected` is what the sidebar filter matched; `page` the page's URL path ("" = the map).
+    """
+    settings = get_settings()
+    flt: EventFilter = st.session_state.get(_FILTER) or EventFilter()
+    revision = store_revision()
+    view = urlencode(flt.to_query(), doseq=True)  # the same selection on every page
+    with st.expander("Cite this view"):
+        asked = st.session_state.setdefault(_CITE_ASKED, set())
+        if len(selected) > _CITE_AUTO_MAX and view not in asked:
+            st.caption(f"The fingerprint of {len(selected):,} events takes a few seconds.")
+            if not st.button("Compute the citation", key=f"cite-{page or 'map'}"):
+                return
+            asked.add(view)
+        digest = _digest(settings.db, settings.control_dir, revision, view, selected)
+        citation = cite(
+            selected, flt, base_url=base_url(), page=page, revision=revision, digest=digest
+        )
+        st.code(citation.text(), language=None, wrap_lines=True)
+        st.caption(
+            "The fingerprint is a hash of exactly these events' content: anyone can check a "
+            "copy, or the store later, against it (see the export bundle)."
+        )

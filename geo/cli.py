@@ -15,10 +15,15 @@ import pandas as pd
 
 from geo import __version__
 from geo.curation.auth import hash_password
-from geo.errors import AtlasError, ConfigError, ValidationError
+from geo.errors import AtlasError, ConfigError, ImportFormatError, ValidationError
 from geo.filters import EventFilter
-from geo.io.exporters import FORMATS, export
-from geo.io.importers import import_events, read_csv_table
+from geo.io.exporters import FORMATS, ExportError, export
+from geo.io.importers import (
+    detect_format,
+    import_events,
+    read_table,
+    suggest_for,
+)
 from geo.io.mapping import parse_mapping
 from geo.settings import Settings, settings_help
 from geo.store import open_store
@@ -91,6 +96,8 @@ def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    if args.format == "bundle":  # share: geo/io/bundle.py
+        return _export_bundle(args, settings)
     flt = filter_from_args(args)
     frame = _query(settings, flt)
     export(frame, args.format, args.output)
@@ -106,10 +113,13 @@ def _date_order(args: argparse.Namespace) -> str | None:
 
 
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    if (args.format or detect_format(args.path)) == "bundle":  # share: geo/io/bundle.py
+        return _import_bundle(args, settings)
     mapping = None
     if args.map or args.set:
-        columns = list(read_csv_table(args.path, encoding=args.encoding).columns)
-        mapping = parse_mapping(args.map, args.set, columns)
+        fmt = args.format or detect_format(args.path)
+        columns = list(read_table(args.path, fmt, encoding=args.encoding).columns)
+        mapping = parse_mapping(args.map, args.set, columns, suggest_for(fmt, columns))
     with open_store(settings) as store:
         report = import_events(
             store,
@@ -127,6 +137,62 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     if len(report.warnings) > 20:
         print(f"warning: … and {len(report.warnings) - 20} more", file=sys.stderr)
     print(report.summary())
+    return 0
+
+
+def _export_bundle(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.io.bundle import bundle_bytes, write_bundle
+    from geo.io.standalone import standalone_html
+
+    if args.output == "-":
+        raise ExportError("a bundle cannot be written to stdout: give -o FILE.zip")
+    flt = filter_from_args(args)
+    with open_store(settings) as store:
+        frame, revision = store.load(), store.revision()
+    selection = flt.apply(prepare_events(frame, settings))
+    map_html = None
+    if not args.no_map:
+        map_html = lambda sel: standalone_html(sel, max_markers=settings.max_markers)  # noqa: E731
+    data = bundle_bytes(
+        selection, flt, revision=revision, base_url=_base_url(settings), map_html=map_html
+    )
+    write_bundle(args.output, data)
+    print(f"wrote bundle of {len(selection):,} event(s) to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _import_bundle(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.io.bundle import import_bundle
+
+    if args.map or args.set:
+        raise ImportFormatError("--map/--set do not apply to a bundle: its fields are ours")
+    with open_store(settings) as store:
+        report = import_bundle(
+            store,
+            args.path,
+            prepare=lambda f: prepare_events(f, settings),
+            replace=args.replace,
+            dry_run=args.dry_run,
+            editor=args.editor,
+        )
+    print(report.summary())
+    return 0
+
+
+def _base_url(settings: Settings) -> str:
+    from geo.io.citation import DEFAULT_BASE_URL
+
+    return settings.public_url or DEFAULT_BASE_URL
+
+
+def _cmd_cite(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.io.citation import cite
+
+    flt = filter_from_args(args)
+    with open_store(settings) as store:
+        frame, revision = store.load(), store.revision()
+    selection = flt.apply(prepare_events(frame, settings))
+    print(cite(selection, flt, base_url=_base_url(settings), revision=revision).text())
     return 0
 
 
@@ -222,20 +288,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_list)
 
     p = sub.add_parser("export", help="export matching events")
-    p.add_argument("--format", choices=FORMATS, default="geojson")
+    p.add_argument("--format", choices=(*FORMATS, "bundle"), default="geojson")
     p.add_argument("-o", "--output", required=True, help="file to write, or - for stdout")
+    p.add_argument("--no-map", action="store_true", help="bundle: leave out the HTML map")
     _add_filter_flags(p)
     p.set_defaults(func=_cmd_export)
 
-    p = sub.add_parser("import", help="import a GeoJSON, CSV (ours or ACLED's) or GeoPackage")
+    p = sub.add_parser(
+        "import",
+        help="import a GeoJSON, CSV (ours, ACLED's, UCDP GED's), GeoPackage, KML/KMZ or bundle",
+    )
     p.add_argument("path")
-    p.add_argument("--format", choices=("geojson", "csv", "gpkg"), help="default: from suffix")
+    p.add_argument(
+        "--format",
+        choices=("geojson", "csv", "gpkg", "kml", "kmz", "ucdp", "bundle"),
+        help="default: from suffix (and a UCDP GED header)",
+    )
     p.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
     p.add_argument("--replace", action="store_true", help="overwrite events with the same id")
     p.add_argument(
         "--map",
         metavar="COL=FIELD,…",
-        help="CSV column mapping on top of the recognised names, e.g. date=event_date,"
+        help="CSV or KML column mapping on top of the recognised names, e.g. date=event_date,"
         "lat=latitude,lon=longitude,title=notes,link=sources.url (FIELD empty: ignore)",
     )
     p.add_argument(
@@ -252,9 +326,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--monthfirst", action="store_true", help="read numeric dates as MM/DD/YYYY (07/03 = 3 Jul)"
     )
     p.add_argument(
-        "--encoding", help="text encoding of a CSV (default: UTF-8, or detected Windows-1251)"
+        "--encoding",
+        help="text encoding of a CSV or UCDP GED file (default: UTF-8, or detected Windows-1251)",
     )
     p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("cite", help="print the citation of matching events (permalink, …)")
+    _add_filter_flags(p)
+    p.set_defaults(func=_cmd_cite)
 
     p = sub.add_parser("geocode", help="find a place in the offline gazetteer")
     p.add_argument("name", help="any spelling, Latin or Cyrillic; 'Korenevo, Kursk' narrows")

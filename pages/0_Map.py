@@ -27,6 +27,7 @@ st.title("Strike Atlas")
 c1, c2 = st.columns([1, 5])
 c1.metric("Events", f"{len(selected):,}")
 c2.caption(flt.describe())
+ui.cite_view(selected, page="")
 c2.caption(
     "Markers: colour = side that acted, shape = event type. Popups give date and place "
     "with their precision, and every source."

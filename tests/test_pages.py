@@ -128,9 +128,12 @@ def test_export_page_offers_every_format(app: AppTest) -> None:
     app.switch_page("pages/3_Export.py").run()
     labels = [b.proto.label for b in app.get("download_button")]
     assert labels == [
+        "Download bundle (zip)",
         "Download GeoJSON",
         "Download CSV (ACLED columns)",
         "Download GeoPackage",
+        "Download KML",
+        "Download KMZ",
         "Download standalone HTML map",
     ]
 
