@@ -252,6 +252,11 @@ MALFORMED: dict[str, tuple[str, Callable[[Path], None] | bytes, str]] = {
         (HEAD + "2025-07-03,49.5,34.5,a,1e300\n").encode(),
         "big.csv row 2: fatalities='1e300': implausibly large",
     ),
+    "more-cells-than-header": (
+        "wide.csv",
+        (HEAD + "2025-07-03,49.5,34.5,a,,extra\n").encode(),
+        "wide.csv: row 1 has 6 cells but the header names 5 columns",
+    ),
     "ambiguous-day-month": (
         "dates.csv",
         (HEAD + "07/03/2025,49.5,34.5,a,\n07/13/2025,49.6,34.6,b,\n").encode(),

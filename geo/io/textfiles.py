@@ -7,6 +7,7 @@ a missing file, a wrong encoding or a broken CSV.
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from pathlib import Path
@@ -90,8 +91,23 @@ def read_csv_table(
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ImportFormatError(f"{name}: not a readable CSV file: {first}") from None
+    if not isinstance(raw.index, pd.RangeIndex):  # pandas took the extra cells as an index
+        raise ImportFormatError(f"{name}: {_extra_cells(text)}")
     raw.columns = [str(c).strip() for c in raw.columns]
     dupes = sorted({c for c in raw.columns if list(raw.columns).count(c) > 1})
     if dupes:
         raise ImportFormatError(f"{name}: the header repeats column(s) {', '.join(dupes)}")
     return raw
+
+
+def _extra_cells(text: str) -> str:
+    """Which data row has more cells than the header (only called when one does)."""
+    rows = csv.reader(io.StringIO(text))
+    width = len(next(rows))
+    for number, row in enumerate(rows, start=1):
+        if len(row) > width:
+            return (
+                f"row {number} has {len(row)} cells but the header names {width} columns; "
+                "quote cells that contain commas, or add the missing column names"
+            )
+    return f"rows have more cells than the header's {width} columns"
