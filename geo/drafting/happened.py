@@ -1,0 +1,212 @@
+"""What a sentence says happened: a strike or not, with what, on what, by whom, and the toll.
+
+Rules over the word lists of `geo.drafting.lang`, applied to one sentence (the unit a quote
+is made of). Every value comes with the text span it was read from, so the curator sees the
+evidence; nothing is inferred from outside the text (a "Ukrainian strike" on a Ukrainian town
+stays a Ukrainian strike: the draft records the report's claim, the curator decides).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Final
+
+from geo.drafting.lang import (
+    AGENT_NOUNS,
+    INJURED,
+    INTERCEPTED,
+    KILLED,
+    NO_VICTIMS,
+    NUMBER_WORDS,
+    ONE_PERSON,
+    RUSSIAN,
+    SEVERAL,
+    STRIKE_CUES,
+    TARGETS,
+    UKRAINIAN,
+    WEAPONS,
+    fold,
+)
+
+_WORD_RE: Final = re.compile(r"\d[\d\s ]*\d|\d+|[^\W\d_][\w'’-]*")
+_SUB_TYPES: Final[dict[str | None, str]] = {
+    "drone": "Air/drone strike",
+    "aerial bomb": "Air/drone strike",
+    "air strike": "Air/drone strike",
+    "missile": "Shelling/artillery/missile attack",
+    "artillery": "Shelling/artillery/missile attack",
+    "MLRS": "Shelling/artillery/missile attack",
+}
+#: How far (in words) a number may sit from "killed"/"blessés" and still be its count.
+_BEFORE, _AFTER = 6, 4
+#: Words that say something reached the ground, whatever was shot down elsewhere.
+_GROUND_HIT: Final = (
+    "damag", "hit", "struck", "fire", "blaze", "debris", "fell", "explosion", "endommag",
+    "touch", "incendie", "débris", "tomb", "explos", "пошкод", "поврежд", "влуч", "попад",
+    "пожеж", "пожар", "зруйн", "разруш", "загор", "уламк", "обломк", "вибух", "взрыв", "упал",
+    "впав", "впали", "упали",
+)  # fmt: skip
+
+
+@dataclass
+class Evidence:
+    """A value read from the text and the words it was read from."""
+
+    value: object
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class Happening:
+    """What one sentence reports; fields are None when the sentence does not say."""
+
+    is_strike: bool
+    intercepted_only: bool
+    weapon: Evidence | None = None
+    target: Evidence | None = None
+    side: Evidence | None = None  # "RU" / "UA"
+    fatalities: Evidence | None = None
+    injuries: Evidence | None = None
+    spans: list[tuple[int, int, str]] = field(default_factory=list)  # casualty phrases
+
+    @property
+    def sub_event_type(self) -> str:
+        """ACLED sub-event type from the weapon; shelling when the report does not say."""
+        weapon = self.weapon.value if self.weapon else None
+        return _SUB_TYPES.get(weapon, "Shelling/artillery/missile attack")  # type: ignore[arg-type]
+
+
+def _words(text: str) -> list[tuple[str, int, int]]:
+    folded = fold(text)
+    if len(folded) != len(text):
+        folded = text.casefold()
+    return [(m[0], m.start(), m.end()) for m in _WORD_RE.finditer(folded)]
+
+
+def _find(folded: str, cues: tuple[str, ...]) -> re.Match[str] | None:
+    """First cue (a word-start stem, or a phrase) in folded text."""
+    best = None
+    for cue in cues:
+        match = re.search(rf"(?<!\w){re.escape(fold(cue))}", folded)
+        if match and (best is None or match.start() < best.start()):
+            best = match
+    return best
+
+
+def _number(word: str) -> int | None:
+    digits = re.sub(r"[\s ]", "", word)
+    if digits.isdigit():
+        return int(digits)
+    return NUMBER_WORDS.get(word.replace("’", "'"))
+
+
+def _count_near(words: list[tuple[str, int, int]], k: int) -> tuple[int, int, int] | None:
+    """A number for the casualty word at index `k`: (count, start, end) or None."""
+    for j in range(k - 1, max(-1, k - 1 - _BEFORE), -1):
+        word = words[j][0]
+        if any(word.startswith(c) for c in KILLED + INJURED) and j != k:
+            break  # the number belongs to the other casualty word
+        value = _number(word)
+        if value is not None and not _is_year(word):
+            return value, words[j][1], words[k][2]
+    for j in range(k + 1, min(len(words), k + 1 + _AFTER)):
+        word = words[j][0]
+        if any(word.startswith(c) for c in KILLED + INJURED):
+            break
+        value = _number(word)
+        if value is not None and not _is_year(word):
+            return value, words[k][1], words[j][2]
+        if any(word.startswith(p) for p in ONE_PERSON):
+            return 1, words[k][1], words[j][2]
+    for j in range(k - 1, max(-1, k - 3), -1):
+        if any(words[j][0].startswith(p) for p in ONE_PERSON):
+            return 1, words[j][1], words[k][2]
+    return None
+
+
+def _is_year(word: str) -> bool:
+    return word.isdigit() and len(word) == 4 and word.startswith(("19", "20"))
+
+
+def _toll(text: str, cues: tuple[str, ...]) -> Evidence | None:
+    words = _words(text)
+    for k, (word, _start, _end) in enumerate(words):
+        if any(word.startswith(fold(c)) for c in cues if " " not in c):
+            found = _count_near(words, k)
+            if found:
+                value, start, end = found
+                return Evidence(value, text[start:end], start, end)
+    return None
+
+
+def _side(folded: str, text: str) -> Evidence | None:
+    """The side the sentence says acted: a side word next to "strike"/"opération"/"удар"
+    ("frappes ukrainiennes", "Russian drones"), else the first side word found."""
+    hits = []
+    for cues, code in ((RUSSIAN, "RU"), (UKRAINIAN, "UA")):
+        for cue in cues:
+            for match in re.finditer(rf"(?<!\w){re.escape(fold(cue))}", folded):
+                window = folded[max(0, match.start() - 14) : match.end() + 14]
+                agent = any(re.search(rf"(?<!\w){re.escape(fold(a))}", window) for a in AGENT_NOUNS)
+                hits.append((not agent, match.start(), match, code))
+    if not hits:
+        return None
+    _, _, match, code = min(hits, key=lambda h: (h[0], h[1]))
+    end = re.search(r"\w*", folded[match.start() :])
+    stop = match.start() + (end.end() if end else len(match[0]))
+    return Evidence(code, text[match.start() : stop], match.start(), stop)
+
+
+def _family(folded: str, text: str, families: tuple) -> Evidence | None:
+    best = None
+    for cues, value in families:
+        match = _find(folded, cues)
+        if match and (best is None or match.start() < best[0].start()):
+            best = (match, value)
+    if best is None:
+        return None
+    match, value = best
+    end = re.search(r"\w*", folded[match.start() :])
+    stop = match.start() + (end.end() if end else len(match[0]))
+    return Evidence(value, text[match.start() : stop], match.start(), stop)
+
+
+def what_happened(sentence: str) -> Happening:
+    """Read one sentence: strike or not, weapon, target, acting side and casualties.
+
+    Offsets in the evidence are relative to the sentence.
+    """
+    folded = fold(sentence)
+    if len(folded) != len(sentence):
+        folded = sentence.casefold()
+    is_strike = _find(folded, STRIKE_CUES) is not None
+    intercepted = _find(folded, INTERCEPTED) is not None
+    happening = Happening(is_strike=is_strike, intercepted_only=False)
+    happening.weapon = _family(folded, sentence, WEAPONS)
+    happening.target = _family(folded, sentence, TARGETS)
+    happening.side = _side(folded, sentence)
+    happening.fatalities = _toll(sentence, KILLED)
+    happening.injuries = _toll(sentence, INJURED)
+    no_victims = _find(folded, NO_VICTIMS)
+    if no_victims is not None:
+        ev = Evidence(0, sentence[no_victims.start() : no_victims.end()], no_victims.start(),
+                      no_victims.end())  # fmt: skip
+        happening.fatalities = happening.fatalities or ev
+        happening.injuries = happening.injuries or ev
+    for ev in (happening.fatalities, happening.injuries):
+        if ev is not None:
+            happening.spans.append((ev.start, ev.end, "casualties"))
+    several = _find(folded, SEVERAL)
+    if several is not None and happening.injuries is None and _find(folded, INJURED):
+        happening.spans.append((several.start(), several.end(), "casualties"))
+    # Only shot down: nothing reached the ground, nobody was hurt.
+    happening.intercepted_only = (
+        intercepted
+        and _find(folded, _GROUND_HIT) is None
+        and happening.fatalities is None
+        and happening.injuries is None
+    )
+    return happening

@@ -1,0 +1,469 @@
+"""Place mentions in a report: towns from the gazetteer, regions, districts, in four languages.
+
+A report names places inflected ("у Полтаві", "в Волчанску"), in exonyms ("Koursk", "Kiev")
+and as regions ("oblast de Donetsk", "Донецькой области", "Kherson region"). This module finds
+every such mention with its text span, resolves it to a gazetteer place or an admin-1 region
+(ISO 3166-2) with a point and an ACLED `geo_precision`, and leaves the question "was this the
+strike location?" to `geo.drafting.drafts`.
+
+Names are looked up in an index of every GeoNames name (main, Latin and Cyrillic alternates,
+which include the French and Russian exonyms), built once from the shipped CSV; inflected
+Ukrainian and Russian words are reduced to their dictionary form with `pymorphy3`, then by a
+few ending rules for village names the dictionaries do not know.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from typing import Final
+
+import numpy as np
+
+from geo.drafting.lang import DISTRICT_WORDS, NOT_PLACES, REGION_WORDS, fold
+from geo.places.gazetteer import load_gazetteer, skeletons
+from geo.places.regions import load_admin1
+
+TOWN, DISTRICT, REGION = "town", "district", "region"
+
+_WORD_RE: Final = re.compile(r"[^\W\d_](?:[\w'’ʼ-]*[^\W_])?")
+_ELISION: Final = re.compile(r"^(?:d|l|qu|j|s)['’ʼ]", re.IGNORECASE)
+_LATIN_ADJ: Final = ("skaya", "skiy", "skyi", "skyy", "ska", "sky", "ski", "ske", "skij")
+# Ukrainian/Russian adjective endings, longest first: "Донецької" → "донецьк".
+_CYR_ADJ: Final = tuple(
+    sorted(
+        "ая ой ую ое ого ому ом ий ый ые ых ым ыми ей ее ої ою ій ий им ими их ього ьому "
+        "а у і е ої ого ому им ій ія ьої ої ої".split(),
+        key=len,
+        reverse=True,
+    )
+)
+# Nominative endings to try on a stem the dictionary does not know ("Кореневе" → "Коренево").
+_NOUN_ENDINGS: Final = (
+    ("ові", ("", "ов", "ів")), ("еві", ("", "ев")), ("ою", ("а", "я")), ("ею", ("я", "е")),
+    ("ої", ("а", "е")), ("ій", ("а", "я", "е")), ("ом", ("", "о")), ("ем", ("", "е")),
+    ("ах", ("и", "ы", "")), ("ях", ("і", "и")), ("і", ("а", "", "я", "е", "и", "ь")),
+    ("и", ("а", "", "и", "ы")), ("ы", ("а", "", "ы")), ("у", ("", "а", "о", "е")),
+    ("ю", ("я", "ь")), ("е", ("о", "е", "а", "")), ("а", ("", "о", "е")), ("я", ("ь", "е")),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PlaceMention:
+    """A place named in the text, resolved: what it is, where, and how exact."""
+
+    start: int
+    end: int
+    text: str
+    kind: str  # TOWN, DISTRICT or REGION
+    name: str  # English name: GeoNames place or admin-1 region
+    latitude: float
+    longitude: float
+    country: str
+    admin1: str
+    admin1_iso: str
+    admin2: str
+    geo_precision: int
+    geonameid: int | None
+    confidence: float
+
+
+# --------------------------------------------------------------------------------------------
+# Indexes, built once
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class _Names:
+    exact: dict[str, tuple[int, ...]]  # fold(name) -> gazetteer rows
+    loose: dict[str, tuple[int, ...]]  # gazetteer skeleton -> rows, for transliterations
+    lat: np.ndarray
+    lon: np.ndarray
+    population: np.ndarray
+    frame: object  # the gazetteer frame (read-only)
+
+
+@functools.lru_cache(maxsize=1)
+def _names() -> _Names:
+    frame = load_gazetteer()
+    exact: dict[str, set[int]] = defaultdict(set)
+    all_names: list[str] = []
+    owners: list[int] = []
+    for row, (name, latin, cyrillic) in enumerate(
+        zip(frame["name"], frame["names_latin"], frame["names_cyrillic"], strict=True)
+    ):
+        for alias in itertools.chain([name], latin.split("|"), cyrillic.split("|")):
+            alias = alias.strip()
+            if len(alias) >= 3:
+                exact[fold(alias)].add(row)
+                all_names.append(alias)
+                owners.append(row)
+    loose: dict[str, set[int]] = defaultdict(set)
+    for key, row in zip(skeletons(all_names), owners, strict=True):
+        if len(key) >= 5:
+            loose[key].add(row)
+    return _Names(
+        {k: tuple(sorted(v)) for k, v in exact.items()},
+        {k: tuple(sorted(v)) for k, v in loose.items()},
+        frame["latitude"].to_numpy(),
+        frame["longitude"].to_numpy(),
+        frame["population"].to_numpy(),
+        frame,
+    )
+
+
+@dataclass(frozen=True)
+class Region:
+    """An admin-1 unit as drafts use it: ISO code, English name and a central point."""
+
+    iso: str
+    name: str
+    country: str
+    latitude: float
+    longitude: float
+
+
+@functools.lru_cache(maxsize=1)
+def _regions() -> tuple[dict[str, Region], dict[str, str]]:
+    """Regions by ISO code, and a stem → ISO index from their names in four scripts."""
+    admin1 = load_admin1()
+    by_iso: dict[str, Region] = {}
+    stems: dict[str, str] = {}
+    for row in admin1.itertuples(index=False):
+        shape = row.geometry
+        point = shape.centroid if shape.contains(shape.centroid) else shape.representative_point()
+        name = row.name_en if isinstance(row.name_en, str) else row.name_ne
+        by_iso[row.iso_3166_2] = Region(
+            row.iso_3166_2, name, row.iso_a2, round(point.y, 5), round(point.x, 5)
+        )
+        for label in (row.name_en, row.name_ne, row.name_iso, row.name_uk, row.name_ru):
+            if isinstance(label, str) and label.strip():
+                first = re.split(r"[\s,]+", fold(label).replace("'", ""))
+                words = [w for w in first if not _is_region_word(w)]
+                if words:
+                    for key in _stems(" ".join(words)):
+                        stems.setdefault(key, row.iso_3166_2)
+    return by_iso, stems
+
+
+def region(iso: str) -> Region | None:
+    """The admin-1 unit with this ISO 3166-2 code (UA-14, RU-KRS), or None."""
+    return _regions()[0].get(iso)
+
+
+def _is_region_word(word: str) -> bool:
+    word = _ELISION.sub("", fold(word))
+    return any(word.startswith(w.rstrip(".")) for w in REGION_WORDS) or word in {
+        "city",
+        "republic",
+        "respublika",
+        "avtonomna",
+    }
+
+
+def _stems(word: str) -> list[str]:
+    """Adjective stems of a region name: "донецька" → "донецьк", "донецк"; "kharkivska" →
+    "kharkiv"."""
+    word = fold(word).replace("'", "").replace("’", "")
+    out = [word]
+    for ending in _CYR_ADJ + _LATIN_ADJ:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            out.append(word[: -len(ending)])
+            break
+    for stem in list(out):
+        for suffix in ("ськ", "ск", "sk", "щин", "shchyn"):
+            if stem.endswith(suffix) and len(stem) - len(suffix) >= 3:
+                out.append(stem[: -len(suffix)])
+        idx = stem.find("щин")
+        if idx >= 3:
+            out.append(stem[:idx])
+    return list(dict.fromkeys(out))
+
+
+# --------------------------------------------------------------------------------------------
+# Word forms
+# --------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=2)
+def _morph(lang: str):  # noqa: ANN202 - pymorphy3.MorphAnalyzer, loaded on first use
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer(lang=lang)
+
+
+def _is_cyrillic(word: str) -> bool:
+    return any("а" <= c <= "я" or c in "іїєґё" for c in word.casefold())
+
+
+@functools.lru_cache(maxsize=8192)
+def word_forms(word: str, lang: str) -> tuple[str, ...]:
+    """Folded dictionary forms a word may stand for, the word itself first.
+
+    Cyrillic words go through `pymorphy3` (the report's language first, then the other one)
+    and then the ending rules; Latin words lose a French elision ("d'Odessa") or an English
+    possessive ("Kharkiv's").
+    """
+    word = fold(word)
+    word = _ELISION.sub("", word)
+    word = re.sub(r"['’]s$", "", word)
+    forms = [word]
+    if _is_cyrillic(word):
+        for code in (lang, "ru" if lang == "uk" else "uk") if lang in ("uk", "ru") else ("uk", "ru"):
+            parts = word.split("-")
+            head = parts[0]
+            for parse in _morph(code).parse(head)[:4]:
+                forms.append("-".join([parse.normal_form, *parts[1:]]))
+        for ending, replacements in _NOUN_ENDINGS:
+            if word.endswith(ending) and len(word) - len(ending) >= 3:
+                forms += [word[: -len(ending)] + r for r in replacements]
+    return tuple(dict.fromkeys(f.replace("ё", "е") if f != word else f for f in forms))
+
+
+# --------------------------------------------------------------------------------------------
+# Finding mentions
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Token:
+    start: int
+    end: int
+    text: str
+
+    @property
+    def capital(self) -> bool:
+        bare = _ELISION.sub("", self.text)
+        return bool(bare) and bare[0].isupper()
+
+
+def _tokens(text: str) -> list[_Token]:
+    return [_Token(m.start(), m.end(), m[0]) for m in _WORD_RE.finditer(text)]
+
+
+def _lookup(key_forms: list[tuple[str, ...]]) -> tuple[tuple[int, ...], float]:
+    """Gazetteer rows for a name of one or more words, with a confidence for the match."""
+    names = _names()
+    combos = list(itertools.islice(itertools.product(*key_forms), 64))
+    for rank, combo in enumerate(combos):
+        rows = names.exact.get(" ".join(combo))
+        if rows:
+            return rows, 0.9 if rank == 0 else 0.75
+    for combo in combos[:8]:
+        key = skeletons([" ".join(combo)])[0]
+        if len(key) >= 6 and key in names.loose:
+            return names.loose[key], 0.6
+    return (), 0.0
+
+
+def _pick(rows: tuple[int, ...], context: set[str]) -> int:
+    """The likeliest place among namesakes: in a region the text names, in UA/RU, populous."""
+    frame = _names().frame
+    iso = frame["admin1_iso_3166_2"].to_numpy()
+    cc = frame["country_code"].to_numpy()
+    pop = _names().population
+
+    def score(r: int) -> float:
+        return (
+            (4.0 if iso[r] in context else 0.0)
+            + (1.0 if cc[r] in ("UA", "RU") else 0.0)
+            + math.log10(1 + int(pop[r])) / 4
+        )
+
+    return max(rows, key=score)
+
+
+def _town(token_span: list[_Token], text: str, rows: tuple[int, ...], conf: float,
+          context: set[str]) -> PlaceMention:  # fmt: skip
+    frame = _names().frame
+    r = _pick(rows, context)
+    start, end = token_span[0].start, token_span[-1].end
+    return PlaceMention(
+        start, end, text[start:end], TOWN, str(frame["name"].iat[r]),
+        float(frame["latitude"].iat[r]), float(frame["longitude"].iat[r]),
+        str(frame["country_code"].iat[r]), str(frame["admin1_name_geonames"].iat[r]),
+        str(frame["admin1_iso_3166_2"].iat[r]), str(frame["admin2_name_geonames"].iat[r]),
+        1, int(frame["geonameid"].iat[r]), conf if len(rows) == 1 else conf - 0.1,
+    )  # fmt: skip
+
+
+def resolve_region(name: str, lang: str) -> str | None:
+    """ISO 3166-2 code of the region a word names ("Донецької", "Donetsk", "Odessa"), or None."""
+    _, stems = _regions()
+    for form in word_forms(name, lang):
+        for key in _stems(form):
+            if key in stems:
+                return stems[key]
+    rows, _ = _lookup([word_forms(name, lang)])
+    if rows:
+        frame = _names().frame
+        best = max(rows, key=lambda r: int(frame["population"].iat[r]))
+        if int(frame["population"].iat[best]) >= 50_000:  # a regional centre, not a village
+            return str(frame["admin1_iso_3166_2"].iat[best]) or None
+    return None
+
+
+def _region_mention(tokens: list[_Token], text: str, iso: str, conf: float) -> PlaceMention:
+    reg = region(iso)
+    assert reg is not None
+    start, end = tokens[0].start, tokens[-1].end
+    return PlaceMention(
+        start, end, text[start:end], REGION, reg.name, reg.latitude, reg.longitude,
+        reg.country, reg.name, iso, "", 3, None, conf,
+    )  # fmt: skip
+
+
+_JOINERS: Final = frozenset({"and", "et", "de", "des", "du", "d", "та", "і", "й", "и", ","})
+
+
+def _region_names(tokens: list[_Token], i: int, text: str) -> list[int]:
+    """Indexes of the name words a region word at `i` governs: before it ("Donetsk Oblast",
+    "Bryansk and Belgorod Oblasts", "Донецька область") or after ("oblast de Donetsk")."""
+    word = fold(tokens[i].text)
+    plural = word.endswith(("s", "ях", "ей", "ям"))
+    before, after = [], []
+    j = i - 1
+    while j >= 0 and (tokens[j].capital or _adjectival(tokens[j].text)):
+        if fold(tokens[j].text) in NOT_PLACES:
+            break
+        before.append(j)
+        if not plural:
+            break
+        gap = text[tokens[j - 1].end : tokens[j].start] if j > 0 else ""
+        if j > 0 and fold(tokens[j - 1].text) in _JOINERS:
+            j -= 2
+        elif "," in gap:
+            j -= 1
+        else:
+            break
+    if before:
+        return before
+    j = i + 1
+    while j < len(tokens):
+        if fold(tokens[j].text) in _JOINERS or _ELISION.sub("", tokens[j].text) == "":
+            j += 1
+            continue
+        if tokens[j].capital and fold(tokens[j].text) not in NOT_PLACES:
+            after.append(j)
+            j += 1
+            if not plural:
+                break
+            continue
+        break
+    return after
+
+
+def _adjectival(word: str) -> bool:
+    """A lower-case Cyrillic adjective can name a region: "у донецькій області" is rare but
+    "Херсонської"/"херсонської" both occur."""
+    return _is_cyrillic(word) and fold(word).endswith(("ськ", "ська", "ської", "ській", "ской",
+                                                        "ская", "ский", "ського", "ском"))  # fmt: skip
+
+
+def find_places(text: str, lang: str) -> list[PlaceMention]:
+    """Every place mention in `text`, in order, each resolved to a town, district or region.
+
+    Two passes: regions and districts first (their names also name towns: "oblast de
+    Donetsk" is not the city), then towns, with the regions the text names used to choose
+    between namesakes ("Sadove" in the Kherson region).
+    """
+    tokens = _tokens(text)
+    used: set[int] = set()
+    mentions: list[PlaceMention] = []
+    context: set[str] = set()
+    for i, tok in enumerate(tokens):
+        if _is_region_word(tok.text) and i not in used:
+            for j in _region_names(tokens, i, text):
+                iso = resolve_region(tokens[j].text, lang)
+                if iso:
+                    span = [tokens[min(i, j)], tokens[max(i, j)]]
+                    mentions.append(_region_mention(span, text, iso, 0.85))
+                    used.update({i, j})
+                    context.add(iso)
+    for i, tok in enumerate(tokens):
+        if i in used or not tok.capital or fold(tok.text) in NOT_PLACES:
+            continue
+        if not _is_region_word(tok.text):
+            for mention in _towns_from(tokens, i, text, lang, context):
+                context.add(mention.admin1_iso)
+    # Second pass with the context of every region and unambiguous town the text names.
+    for i, tok in enumerate(tokens):
+        if i in used or not tok.capital or fold(tok.text) in NOT_PLACES:
+            continue
+        if _is_region_word(tok.text) or _is_person(tokens, i, text):
+            continue
+        found = _towns_from(tokens, i, text, lang, context)
+        for mention in found:
+            n = sum(1 for t in tokens if mention.start <= t.start < mention.end)
+            used.update(range(i, i + n))
+            mentions.append(_as_district(mention, tokens, i + n, text, lang))
+            break
+    return sorted(mentions, key=lambda m: m.start)
+
+
+def _is_person(tokens: list[_Token], i: int, text: str) -> bool:
+    """"Vladimir Poutine", "Volodymyr Zelensky": a first name before a known person's name."""
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+    return (
+        nxt is not None
+        and not text[tokens[i].end : nxt.start].strip()
+        and fold(nxt.text) in NOT_PLACES
+        and nxt.capital
+        and not _is_region_word(nxt.text)
+    )
+
+
+def _towns_from(tokens: list[_Token], i: int, text: str, lang: str,
+                context: set[str]) -> list[PlaceMention]:  # fmt: skip
+    """The longest gazetteer name starting at token `i` (up to three words)."""
+    for n in (3, 2, 1):
+        span = tokens[i : i + n]
+        if len(span) < n or any(text[a.end : b.start].strip() for a, b in itertools.pairwise(span)):
+            continue
+        if n > 1 and not span[-1].capital and not _is_cyrillic(span[-1].text):
+            continue
+        forms = [word_forms(t.text, lang) for t in span]
+        if n == 1 and len(forms[0][0]) < 3:
+            continue
+        if n == 1 and i + 1 < len(tokens) and _is_district_word(tokens[i + 1].text):
+            forms = [_district_forms(forms[0])]
+        rows, conf = _lookup(forms)
+        if rows:
+            return [_town(span, text, rows, conf, context)]
+    return []
+
+
+def _is_district_word(word: str) -> bool:
+    return any(fold(word).startswith(w) for w in DISTRICT_WORDS)
+
+
+_TOWN_ENDINGS: Final = ("", "е", "а", "я", "и", "ів", "ь", "e", "a", "ia", "ya", "i", "y", "ove")
+
+
+def _district_forms(forms: tuple[str, ...]) -> tuple[str, ...]:
+    """Town names a district adjective comes from: "покровську" → "покровське", "покровськ"."""
+    out = list(forms)
+    for form in forms:
+        for stem in _stems(form)[1:]:
+            out += [stem + ending for ending in _TOWN_ENDINGS]
+    return tuple(dict.fromkeys(out))
+
+
+def _as_district(mention: PlaceMention, tokens: list[_Token], after: int, text: str,
+                 lang: str) -> PlaceMention:  # fmt: skip
+    """"Запорізькому району", "Bilopilska community": the town's district, precision 2."""
+    nxt = tokens[after] if after < len(tokens) else None
+    prev = tokens[after - 2] if after >= 2 else None
+    for tok in (nxt, prev):
+        if tok is not None and any(fold(tok.text).startswith(w) for w in DISTRICT_WORDS):
+            end = max(mention.end, tok.end)
+            start = min(mention.start, tok.start)
+            return replace(
+                mention, start=start, end=end, text=text[start:end], kind=DISTRICT,
+                geo_precision=2,
+            )  # fmt: skip
+    return mention
