@@ -44,6 +44,9 @@ _ABBREVIATIONS: Final = frozenset(
 _SENTENCE_END: Final = re.compile(r"(?<=[.!?…])[»\"”)]?\s+(?=[«\"“(]?[A-ZÀ-ÖА-ЯІЇЄҐЁ0-9])|\n+")
 
 
+UNKNOWN_PUBLISHER: Final = "unknown publisher"
+
+
 @dataclass(frozen=True)
 class Sentence:
     """A sentence of the report with its offsets in the text."""
@@ -62,6 +65,7 @@ class Draft:
     confidence: float = 0.5
     review: list[str] = field(default_factory=list)
     sentences: list[int] = field(default_factory=list)
+    admin1_iso: str = ""  # ISO 3166-2 code of the region, for maps and comparisons
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -159,7 +163,7 @@ def draft_events(
     places = find_places(text, lang)
     dates = find_dates(text, lang, published)
     source = {
-        "publisher": publisher or (urlparse(url).hostname if url else None),
+        "publisher": publisher or (urlparse(url).hostname if url else None) or UNKNOWN_PUBLISHER,
         "url": url,
         "published": published.isoformat() if published else None,
         "language": lang,
@@ -193,7 +197,10 @@ def draft_events(
                 _merge(drafts[key], fields, evidence, quote, n)
                 continue
             fields["sources"] = [{**source, "quote": quote}]
-            drafts[key] = Draft(fields, evidence, _confidence(mention, when, happening), review, [n])
+            drafts[key] = Draft(
+                fields, evidence, _confidence(mention, when, happening), review, [n],
+                mention.admin1_iso,
+            )  # fmt: skip
         carried_date = _carry(own_dates, carried_date)
     return list(drafts.values())
 

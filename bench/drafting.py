@@ -1,0 +1,168 @@
+"""How well `geo.drafting` drafts events from real reports: places, dates, types, tolls, time.
+
+Reads the evaluation reports by path (never copied into the repository):
+``../shared/eval/reports/`` beside the checkout, or the folder given as the first argument.
+For each report it drafts events with the report's language and publication date from
+``gold.json`` and compares them with the gold strikes:
+
+- a draft *matches* a gold event when its point is within 15 km of the gold point, or when
+  either is region-level (geo_precision 3) and both are in the same admin-1 region;
+- place recall = gold events matched by some draft; precision = drafts matching some gold
+  event (a draft on a place the text names only as a capital, dateline or launch area counts
+  against it);
+- date / type / fatalities accuracy over matched gold events that state a value (date: the
+  same day; type: the ACLED sub-event type implied by the gold weapon; fatalities: equal);
+- time per report: median of 5 runs after the one-time loading of the gazetteer index and
+  dictionaries (reported separately), against a naive baseline that only looks every
+  capitalised word up in the gazetteer (no morphology, no roles).
+
+Run: ``.venv/bin/python bench/drafting.py [REPORTS_DIR]``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from geo.drafting.drafts import draft_events  # noqa: E402
+from geo.drafting.places import find_places  # noqa: E402
+
+DEFAULT_DIR = REPO.parent / "shared" / "eval" / "reports"
+RADIUS_KM = 15.0
+SUB_TYPE = {
+    "drone": "Air/drone strike",
+    "aerial bomb": "Air/drone strike",
+    "air strike": "Air/drone strike",
+    "missile": "Shelling/artillery/missile attack",
+    "artillery": "Shelling/artillery/missile attack",
+    "MLRS": "Shelling/artillery/missile attack",
+}
+
+
+def km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in kilometres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(a))
+
+
+def _iso(draft: dict) -> str | None:
+    return draft.get("_iso")
+
+
+def matches(draft: dict, gold: dict) -> bool:
+    """The benchmark's rule: within 15 km, or region-level and in the right admin-1."""
+    if km(draft["latitude"], draft["longitude"], gold["lat"], gold["lon"]) <= RADIUS_KM:
+        return True
+    region_level = draft["geo_precision"] == 3 or gold["geo_precision"] == 3
+    return region_level and _iso(draft) == gold["admin1_iso"]
+
+
+def evaluate(folder: Path) -> dict[str, dict[str, list]]:
+    """Per-language tallies: recall hits, precision hits, date/type/fatality hits, times."""
+    gold_all = json.loads((folder / "gold.json").read_text(encoding="utf-8"))
+    tallies: dict[str, dict[str, list]] = {}
+    for report in gold_all:
+        text = (folder / report["file"]).read_text(encoding="utf-8")
+        published = date.fromisoformat(report["published"]) if report["published"] else None
+        lang = report["language"]
+
+        def run(text: str = text, published: date | None = published, lang: str = lang):
+            return draft_events(text, published=published, language=lang)
+
+        drafts = run()
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - t0)
+        t_naive = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            _naive(text, lang)
+            t_naive.append(time.perf_counter() - t0)
+        rows = []
+        for d in drafts:
+            row = dict(d.fields)
+            row["_iso"] = d.admin1_iso
+            rows.append(row)
+        t = tallies.setdefault(lang, {k: [] for k in ("rec", "prec", "date", "type", "fat", "t",
+                                                      "naive")})  # fmt: skip
+        t["t"].append(statistics.median(times))
+        t["naive"].append(statistics.median(t_naive))
+        for row in rows:
+            t["prec"].append(any(matches(row, g) for g in report["events"]))
+        for g in report["events"]:
+            hit = [r for r in rows if matches(r, g)]
+            t["rec"].append(bool(hit))
+            if not hit:
+                continue
+            best = min(hit, key=lambda r: km(r["latitude"], r["longitude"], g["lat"], g["lon"]))
+            if g["date"]:
+                dated = [r for r in hit if str(r["event_date"]) == g["date"]]
+                t["date"].append(bool(dated))
+            if g["weapon"] in SUB_TYPE:
+                t["type"].append(any(r["sub_event_type"] == SUB_TYPE[g["weapon"]] for r in hit))
+            if g["fatalities"] is not None:
+                t["fat"].append(best["fatalities"] == g["fatalities"]
+                                or any(r["fatalities"] == g["fatalities"] for r in hit))  # fmt: skip
+    return tallies
+
+
+def _naive(text: str, lang: str) -> int:
+    """Baseline: every capitalised word looked up in the same gazetteer index, as is."""
+    from geo.drafting.lang import fold
+    from geo.drafting.places import _names
+
+    names = _names()
+    return sum(1 for w in re.findall(r"\b[A-ZА-ЯІЇЄ]\w+", text) if fold(w) in names.exact)
+
+
+def _ratio(values: list) -> str:
+    return f"{sum(values) / len(values):.2f} ({sum(values)}/{len(values)})" if values else "—"
+
+
+def main(argv: list[str]) -> int:
+    folder = Path(argv[1]) if len(argv) > 1 else DEFAULT_DIR
+    if not (folder / "gold.json").is_file():
+        print(f"bench/drafting.py: no gold.json in {folder}; pass the reports folder")
+        return 2
+    t0 = time.perf_counter()
+    find_places("Poltava", "fr")
+    draft_events("Вчора у Полтаві.", published=date(2025, 1, 2), language="uk")
+    draft_events("Вчера в Полтаве.", published=date(2025, 1, 2), language="ru")
+    draft_events("Hier à Poltava.", published=date(2025, 1, 2), language="fr")
+    load = time.perf_counter() - t0
+    tallies = evaluate(folder)
+    total = {k: sum((t[k] for t in tallies.values()), []) for k in next(iter(tallies.values()))}
+    print(f"one-time load (gazetteer index, dictionaries, dateparser): {load:.2f} s\n")
+    print("| language | place recall | place precision | date | type | fatalities "
+          "| time/report (median) | naive lookup |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for lang in ("en", "fr", "uk", "ru"):
+        if lang in tallies:
+            _row(lang, tallies[lang])
+    _row("**all**", total)
+    return 0
+
+
+def _row(name: str, t: dict[str, list]) -> None:
+    print(
+        f"| {name} | {_ratio(t['rec'])} | {_ratio(t['prec'])} | {_ratio(t['date'])} | "
+        f"{_ratio(t['type'])} | {_ratio(t['fat'])} | {statistics.median(t['t']) * 1000:.0f} ms "
+        f"(max {max(t['t']) * 1000:.0f}) | {statistics.median(t['naive']) * 1000:.1f} ms |"
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
