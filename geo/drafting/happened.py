@@ -160,15 +160,20 @@ def _side(folded: str, text: str) -> Evidence | None:
     return Evidence(code, text[match.start() : stop], match.start(), stop)
 
 
-def _family(folded: str, text: str, families: tuple) -> Evidence | None:
+def _family(folded: str, text: str, families: tuple, fallback: str | None = None) -> Evidence | None:
+    """The first family named in the sentence; `fallback` (a generic word such as
+    "shelling") only when no specific one is ("обстріл з РСЗВ" is MLRS, not artillery)."""
     best = None
     for cues, value in families:
         match = _find(folded, cues)
-        if match and (best is None or match.start() < best[0].start()):
-            best = (match, value)
+        if match is None:
+            continue
+        generic = value == fallback
+        if best is None or (generic, match.start()) < (best[2], best[0].start()):
+            best = (match, value, generic)
     if best is None:
         return None
-    match, value = best
+    match, value, _ = best
     end = re.search(r"\w*", folded[match.start() :])
     stop = match.start() + (end.end() if end else len(match[0]))
     return Evidence(value, text[match.start() : stop], match.start(), stop)
@@ -185,7 +190,7 @@ def what_happened(sentence: str) -> Happening:
     is_strike = _find(folded, STRIKE_CUES) is not None
     intercepted = _find(folded, INTERCEPTED) is not None
     happening = Happening(is_strike=is_strike, intercepted_only=False)
-    happening.weapon = _family(folded, sentence, WEAPONS)
+    happening.weapon = _family(folded, sentence, WEAPONS, fallback="artillery")
     happening.target = _family(folded, sentence, TARGETS)
     happening.side = _side(folded, sentence)
     happening.fatalities = _toll(sentence, KILLED)

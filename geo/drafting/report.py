@@ -129,3 +129,45 @@ def write_text(text: str, output: str | Path | None) -> None:
         return
     with atomic_output(output) as fh:
         fh.write(text.encode("utf-8"))
+
+
+_MARK_COLOURS = {"place": "#ffe08a", "date": "#b9e3ff", "casualties": "#ffb3b3"}
+
+
+def highlight_spans(text: str, language: str | None, published: date | None) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of every place, date and casualty phrase the drafter read."""
+    from geo.drafting.dates import find_dates
+    from geo.drafting.drafts import split_sentences
+    from geo.drafting.happened import what_happened
+    from geo.drafting.lang import detect_language
+    from geo.drafting.places import find_places
+
+    lang = language or detect_language(text)
+    spans = [(m.start, m.end, "place") for m in find_places(text, lang)]
+    spans += [(d.start, d.end, "date") for d in find_dates(text, lang, published)]
+    for sentence in split_sentences(text):
+        for start, end, kind in what_happened(sentence.text).spans:
+            spans.append((sentence.start + start, sentence.start + end, kind))
+    spans.sort()
+    kept: list[tuple[int, int, str]] = []
+    for span in spans:  # overlapping phrases: the first one wins
+        if not kept or span[0] >= kept[-1][1]:
+            kept.append(span)
+    return kept
+
+
+def highlighted_html(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """The report as HTML with <mark>s on the spans; every piece of text is escaped."""
+    from html import escape
+
+    out, at = [], 0
+    for start, end, kind in spans:
+        out.append(escape(text[at:start]))
+        colour = _MARK_COLOURS.get(kind, "#eee")
+        out.append(
+            f'<mark class="sa-{kind}" title="{kind}" style="background:{colour}">'
+            f"{escape(text[start:end])}</mark>"
+        )
+        at = end
+    out.append(escape(text[at:]))
+    return '<div style="white-space:pre-wrap;line-height:1.6">' + "".join(out) + "</div>"

@@ -1,0 +1,179 @@
+"""geo.drafting: our own sentences in four languages, and the seed article end to end."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+
+from geo.cli import main
+from geo.drafting.dates import find_dates
+from geo.drafting.drafts import draft_events, drafts_frame, split_sentences
+from geo.drafting.happened import what_happened
+from geo.drafting.lang import detect_language
+from geo.drafting.places import REGION, find_places
+from geo.drafting.report import ReportError, extract_text, highlighted_html
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "article-fr.txt"
+PUB = date(2025, 7, 4)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Les frappes ont touché la ville, selon le gouverneur.", "fr"),
+        ("The strike hit the town, the governor said.", "en"),
+        ("Удар влучив у місто, повідомив голова області.", "uk"),
+        ("Удар пришёлся по городу, сообщил губернатор.", "ru"),
+    ],
+)
+def test_detect_language(text: str, lang: str) -> None:
+    assert detect_language(text) == lang
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "name", "kind", "iso"),
+    [
+        ("Un drone a frappé Koursk.", "fr", "Kursk", "town", "RU-KRS"),
+        ("У Полтаві пролунали вибухи.", "uk", "Poltava", "town", "UA-53"),
+        ("В Полтаве прогремели взрывы.", "ru", "Poltava", "town", "UA-53"),
+        ("Снаряд упал в Коренево.", "ru", "Korenevo", "town", "RU-KRS"),
+        ("Drones hit depots in Donetsk Oblast.", "en", None, REGION, "UA-14"),
+        ("Des dépôts dans l'oblast de Donetsk ont brûlé.", "fr", None, REGION, "UA-14"),
+        ("Удари по Донецькій області тривають.", "uk", None, REGION, "UA-14"),
+        ("Обстрел Белгородской области продолжается.", "ru", None, REGION, "RU-BEL"),
+    ],
+)
+def test_find_places(text: str, lang: str, name: str | None, kind: str, iso: str) -> None:
+    found = find_places(text, lang)
+    assert len(found) == 1, found
+    assert found[0].kind == kind and found[0].admin1_iso == iso
+    if name:
+        assert found[0].name == name and found[0].geo_precision == 1
+    else:
+        assert found[0].geo_precision == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected", "precision"),
+    [
+        ("hier soir, une frappe", "fr", date(2025, 7, 3), 1),
+        ("вчора ввечері", "uk", date(2025, 7, 3), 1),
+        ("в ночь на 3 июля", "ru", date(2025, 7, 3), 1),
+        ("overnight, drones", "en", date(2025, 7, 4), 1),
+        ("on Monday the city", "en", date(2025, 6, 30), 1),
+        ("ces dernières semaines", "fr", date(2025, 7, 4), 3),
+        ("dans la nuit du 1er au 2 juillet", "fr", date(2025, 7, 2), 1),
+        ("on 30 December 2023", "en", date(2023, 12, 30), 1),
+    ],
+)
+def test_find_dates(text: str, lang: str, expected: date, precision: int) -> None:
+    found = [d for d in find_dates(text, lang, PUB) if not d.relative] or find_dates(text, lang, PUB)
+    assert found[0].date == expected and found[0].time_precision == precision
+
+
+@pytest.mark.parametrize(
+    ("sentence", "killed", "injured", "weapon", "side"),
+    [
+        ("Une frappe de drone russe a touché l'immeuble, faisant deux morts.", 2, None, "drone", "RU"),
+        ("Two people were killed and five injured in a Russian missile strike.", 2, 5, "missile", "RU"),
+        ("Унаслідок обстрілу з РСЗВ двоє загиблих та троє поранених.", 2, 3, "MLRS", None),
+        ("В результате атаки беспилотника ВСУ погибли трое.", 3, None, "drone", "UA"),
+        ("Обстріл обійшовся без жертв.", 0, 0, "artillery", None),
+    ],
+)
+def test_what_happened(sentence, killed, injured, weapon, side) -> None:  # noqa: ANN001
+    h = what_happened(sentence)
+    assert h.is_strike
+    assert (h.fatalities.value if h.fatalities else None) == killed
+    assert (h.injuries.value if h.injuries else None) == injured
+    assert h.weapon is not None and h.weapon.value == weapon
+    assert (h.side.value if h.side else None) == side
+
+
+def test_sentences_keep_abbreviations() -> None:
+    text = "Maj. Gen. Ivanov was killed. A second strike hit х. Заречный. Done!"
+    assert [s.text for s in split_sentences(text)] == [
+        "Maj. Gen. Ivanov was killed.",
+        "A second strike hit х. Заречный.",
+        "Done!",
+    ]
+
+
+def test_government_and_interceptions_are_not_strikes() -> None:
+    text = (
+        "Kiev a confirmé l'attaque. Moscou affirme que vingt drones ont été abattus au-dessus "
+        "de la région de Briansk. Hier, un missile russe a frappé Kharkiv, faisant un mort."
+    )
+    drafts = draft_events(text, published=PUB, language="fr")
+    assert [d.fields["location"] for d in drafts] == ["Kharkiv"]
+    assert drafts[0].fields["fatalities"] == 1
+    assert drafts[0].fields["event_date"] == date(2025, 7, 3)
+
+
+def test_repeated_event_is_one_draft_and_several_are_several() -> None:
+    text = (
+        "Overnight, Russian drones struck Sumy, injuring three people. "
+        "Later the mayor said the strike on Sumy damaged a school. "
+        "Artillery also shelled Nikopol."
+    )
+    drafts = draft_events(text, published=PUB, url="https://example.org/a")
+    assert [d.fields["location"] for d in drafts] == ["Sumy", "Nikopol"]
+    sumy = drafts[0]
+    assert sumy.fields["injuries"] == 3 and "[…]" in sumy.fields["sources"][0]["quote"]
+    assert sumy.fields["sources"][0]["publisher"] == "example.org"
+
+
+def test_near_and_no_date_flagged() -> None:
+    [d] = draft_events("A missile hit a village near Kramatorsk.", published=PUB)
+    assert d.fields["geo_precision"] == 2
+    assert d.fields["event_date"] == PUB and any("date" in r for r in d.review)
+
+
+def test_html_is_extracted_and_highlight_escapes() -> None:
+    html = "<html><body><nav>menu</nav><article><p>A drone hit Poltava.</p></article></body></html>"
+    assert "Poltava" in extract_text(html.encode(), "r.html")
+    with pytest.raises(ReportError, match="not UTF-8"):
+        extract_text(b"\xff\xfe\x00bad", "r.txt")
+    out = highlighted_html("<b>Poltava</b>", [(3, 10, "place")])
+    assert "&lt;b&gt;" in out and '<mark class="sa-place"' in out
+
+
+@pytest.mark.skipif(not SEED.is_file(), reason="shared/ not beside the checkout")
+def test_seed_article_chain(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "drafts.yaml"
+    assert main(["draft", str(SEED), "--published", "2025-07-04", "-o", str(out)]) == 0
+    records = {r["location"]: r for r in yaml.safe_load_all(out.read_text(encoding="utf-8"))}
+    assert "Kyiv" not in records and "Moscow" not in records
+    poltava = records["Poltava"]
+    assert poltava["geo_precision"] == 1 and poltava["fatalities"] == 2
+    assert poltava["target"] == "recruitment centre"
+    assert poltava["actor1"] == "Military Forces of Ukraine"  # the text's claim, kept
+    korenevo = records["Korenevo"]
+    assert korenevo["admin1"] == "Kursk Oblast" and korenevo["fatalities"] == 1
+    lipetsk = [r for r in records.values() if r["admin1"] == "Lipetsk Oblast"]
+    assert lipetsk and lipetsk[0]["target"] == "plant"
+    donetsk = [r for r in records.values() if r["country"] == "UA" and r["geo_precision"] == 3]
+    assert donetsk and donetsk[0]["weapon"] == "drone"
+    assert donetsk[0]["target"] == "ammunition depot"
+    for record in records.values():
+        [src] = record["sources"]
+        assert src["language"] == "fr" and src["quote"] in SEED.read_text(encoding="utf-8")
+        assert record["verification"] == "reported"
+    assert main(["draft", str(SEED), "--format", "json", "--published", "2025-07-04"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == len(records)
+
+
+def test_cli_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["draft", "no-such-report.txt"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("strike-atlas: error: no-such-report.txt: no such file")
+
+
+def test_drafts_frame_ids_avoid_taken() -> None:
+    drafts = draft_events("Hier, un drone a frappé Poltava.", published=PUB, language="fr")
+    frame = drafts_frame(drafts, taken={"sa-20250703-poltava"})
+    assert frame["event_id"].tolist() == ["sa-20250703-poltava-2"]
