@@ -48,7 +48,9 @@ if "_sa_drafts" not in st.session_state:
 text, language, drafts, frame = st.session_state["_sa_drafts"]
 st.subheader("The report, as read")
 st.caption("Highlighted: places (yellow), dates (blue), casualties (red).")
-st.markdown(highlighted_html(text, highlight_spans(text, language, published)), unsafe_allow_html=True)
+st.markdown(
+    highlighted_html(text, highlight_spans(text, language, published)), unsafe_allow_html=True
+)
 if not drafts:
     st.info("No strike location found in this text.")
     st.stop()
@@ -93,7 +95,9 @@ if st.button(f"Save {len(chosen)} chosen draft(s)", disabled=chosen.empty or not
         values = form_from_record(frame.loc[i])
         for name in shown:
             value = row[name]
-            values[name] = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else value
+            values[name] = (
+                "" if value is None or (not isinstance(value, str) and pd.isna(value)) else value
+            )
         values["fatalities"] = str(values["fatalities"]).removesuffix(".0")
         values["injuries"] = str(values["injuries"]).removesuffix(".0")
         check = check_form(values)

@@ -71,21 +71,35 @@ def test_find_places(text: str, lang: str, name: str | None, kind: str, iso: str
     ],
 )
 def test_find_dates(text: str, lang: str, expected: date, precision: int) -> None:
-    found = [d for d in find_dates(text, lang, PUB) if not d.relative] or find_dates(text, lang, PUB)
+    found = [d for d in find_dates(text, lang, PUB) if not d.relative] or find_dates(
+        text, lang, PUB
+    )
     assert found[0].date == expected and found[0].time_precision == precision
 
 
 @pytest.mark.parametrize(
     ("sentence", "killed", "injured", "weapon", "side"),
     [
-        ("Une frappe de drone russe a touché l'immeuble, faisant deux morts.", 2, None, "drone", "RU"),
-        ("Two people were killed and five injured in a Russian missile strike.", 2, 5, "missile", "RU"),
+        (
+            "Une frappe de drone russe a touché l'immeuble, faisant deux morts.",
+            2,
+            None,
+            "drone",
+            "RU",
+        ),
+        (
+            "Two people were killed and five injured in a Russian missile strike.",
+            2,
+            5,
+            "missile",
+            "RU",
+        ),
         ("Унаслідок обстрілу з РСЗВ двоє загиблих та троє поранених.", 2, 3, "MLRS", None),
         ("В результате атаки беспилотника ВСУ погибли трое.", 3, None, "drone", "UA"),
         ("Обстріл обійшовся без жертв.", 0, 0, "artillery", None),
     ],
 )
-def test_what_happened(sentence, killed, injured, weapon, side) -> None:  # noqa: ANN001
+def test_what_happened(sentence, killed, injured, weapon, side) -> None:
     h = what_happened(sentence)
     assert h.is_strike
     assert (h.fatalities.value if h.fatalities else None) == killed

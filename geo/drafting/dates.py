@@ -81,7 +81,7 @@ class DateMention:
 
 
 @functools.lru_cache(maxsize=1)
-def _dateparser():  # noqa: ANN202 - the module, imported on first use (≈0.2 s)
+def _dateparser():
     import dateparser
 
     return dateparser
@@ -152,8 +152,14 @@ def find_dates(text: str, lang: str, published: date | None) -> list[DateMention
                 continue
             day = base - timedelta(days=days)
             found.append(
-                DateMention(match.start(), match.end(), text[match.start() : match.end()],
-                            day, precision, True)  # fmt: skip
+                DateMention(
+                    match.start(),
+                    match.end(),
+                    text[match.start() : match.end()],
+                    day,
+                    precision,
+                    True,
+                )
             )
             taken.append((match.start(), match.end()))
     for weekday, pattern in enumerate(_WEEKDAY_RE):
@@ -162,8 +168,14 @@ def find_dates(text: str, lang: str, published: date | None) -> list[DateMention
                 continue
             back = (base.weekday() - weekday) % 7
             found.append(
-                DateMention(match.start(), match.end(), text[match.start() : match.end()],
-                            base - timedelta(days=back), 1, True)  # fmt: skip
+                DateMention(
+                    match.start(),
+                    match.end(),
+                    text[match.start() : match.end()],
+                    base - timedelta(days=back),
+                    1,
+                    True,
+                )
             )
     return sorted(found, key=lambda m: m.start)
 

@@ -38,9 +38,35 @@ from geo.schema import COLUMNS
 from geo.validation import validate_frame
 
 _ABBREVIATIONS: Final = frozenset(
-    "gen maj col lt st mr mrs dr jr sr no vs etc обл г м с х пос смт вул ул просп им ім т.е"
-    .split()
-)  # fmt: skip
+    [
+        "gen",
+        "maj",
+        "col",
+        "lt",
+        "st",
+        "mr",
+        "mrs",
+        "dr",
+        "jr",
+        "sr",
+        "no",
+        "vs",
+        "etc",
+        "обл",
+        "г",
+        "м",
+        "с",
+        "х",
+        "пос",
+        "смт",
+        "вул",
+        "ул",
+        "просп",
+        "им",
+        "ім",
+        "т.е",
+    ]
+)
 _SENTENCE_END: Final = re.compile(r"(?<=[.!?…])[»\"”)]?\s+(?=[«\"“(]?[A-ZÀ-ÖА-ЯІЇЄҐЁ0-9])|\n+")
 
 
@@ -75,8 +101,10 @@ def split_sentences(text: str) -> list[Sentence]:
     for match in _SENTENCE_END.finditer(text):
         before = text[start : match.start()].rstrip()
         last = re.search(r"(\w+)\W*$", before)
-        if "\n" not in match[0] and last and (
-            last[1].casefold() in _ABBREVIATIONS or len(last[1]) == 1
+        if (
+            "\n" not in match[0]
+            and last
+            and (last[1].casefold() in _ABBREVIATIONS or len(last[1]) == 1)
         ):
             continue
         _add(out, text, start, match.start())
@@ -183,7 +211,9 @@ def draft_events(
         struck = [m for m in inside if _role(sentence, m, text) is None]
         towns = [m for m in struck if m.kind != REGION]
         struck = [
-            m for m in struck if m.kind != REGION or not any(t.admin1_iso == m.admin1_iso for t in towns)
+            m
+            for m in struck
+            if m.kind != REGION or not any(t.admin1_iso == m.admin1_iso for t in towns)
         ]
         toll_owner = _toll_owner(struck, sentence, happening)
         for mention in struck:
@@ -211,7 +241,9 @@ def _carry(own: list[DateMention], carried: DateMention | None) -> DateMention |
     return exact[-1] if exact else carried
 
 
-def _toll_owner(struck: list[PlaceMention], sentence: Sentence, happening: Happening) -> PlaceMention | None:
+def _toll_owner(
+    struck: list[PlaceMention], sentence: Sentence, happening: Happening
+) -> PlaceMention | None:
     """The place a sentence's casualty figure belongs to: the nearest one before the figure."""
     if not struck:
         return None
@@ -245,8 +277,11 @@ def _fields(
             review.append("date: relative to an unknown publication date (today assumed)")
     else:
         day, time_precision = published or date.today(), 2
-        review.append("date: none in the text; publication date used" if published
-                      else "date: none in the text and no publication date; today used")  # fmt: skip
+        review.append(
+            "date: none in the text; publication date used"
+            if published
+            else "date: none in the text and no publication date; today used"
+        )
     side = happening.side
     actor = UNKNOWN_ACTOR
     if side is not None:

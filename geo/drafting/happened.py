@@ -160,7 +160,9 @@ def _side(folded: str, text: str) -> Evidence | None:
     return Evidence(code, text[match.start() : stop], match.start(), stop)
 
 
-def _family(folded: str, text: str, families: tuple, fallback: str | None = None) -> Evidence | None:
+def _family(
+    folded: str, text: str, families: tuple, fallback: str | None = None
+) -> Evidence | None:
     """The first family named in the sentence; `fallback` (a generic word such as
     "shelling") only when no specific one is ("обстріл з РСЗВ" is MLRS, not artillery)."""
     best = None

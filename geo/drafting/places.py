@@ -36,8 +36,45 @@ _LATIN_ADJ: Final = ("skaya", "skiy", "skyi", "skyy", "ska", "sky", "ski", "ske"
 # Ukrainian/Russian adjective endings, longest first: "Донецької" → "донецьк".
 _CYR_ADJ: Final = tuple(
     sorted(
-        "ая ой ую ое ого ому ом ий ый ые ых ым ыми ей ее ої ою ій ий им ими их ього ьому "
-        "а у і е ої ого ому им ій ія ьої ої ої".split(),
+        [
+            "ая",
+            "ой",
+            "ую",
+            "ое",
+            "ого",
+            "ому",
+            "ом",
+            "ий",
+            "ый",
+            "ые",
+            "ых",
+            "ым",
+            "ыми",
+            "ей",
+            "ее",
+            "ої",
+            "ою",
+            "ій",
+            "ий",
+            "им",
+            "ими",
+            "их",
+            "ього",
+            "ьому",
+            "а",
+            "у",
+            "і",
+            "е",
+            "ої",
+            "ого",
+            "ому",
+            "им",
+            "ій",
+            "ія",
+            "ьої",
+            "ої",
+            "ої",
+        ],
         key=len,
         reverse=True,
     )
@@ -190,7 +227,7 @@ def _stems(word: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=2)
-def _morph(lang: str):  # noqa: ANN202 - pymorphy3.MorphAnalyzer, loaded on first use
+def _morph(lang: str):
     import pymorphy3
 
     return pymorphy3.MorphAnalyzer(lang=lang)
@@ -213,7 +250,9 @@ def word_forms(word: str, lang: str) -> tuple[str, ...]:
     word = re.sub(r"['’]s$", "", word)
     forms = [word]
     if _is_cyrillic(word):
-        for code in (lang, "ru" if lang == "uk" else "uk") if lang in ("uk", "ru") else ("uk", "ru"):
+        for code in (
+            (lang, "ru" if lang == "uk" else "uk") if lang in ("uk", "ru") else ("uk", "ru")
+        ):
             parts = word.split("-")
             head = parts[0]
             for parse in _morph(code).parse(head)[:4]:
@@ -357,11 +396,13 @@ def _region_names(tokens: list[_Token], i: int, text: str) -> list[int]:
     return after
 
 
+_ADJ_ENDINGS: Final = ("ськ", "ська", "ської", "ській", "ской", "ская", "ский", "ського", "ском")
+
+
 def _adjectival(word: str) -> bool:
     """A lower-case Cyrillic adjective can name a region: "у донецькій області" is rare but
     "Херсонської"/"херсонської" both occur."""
-    return _is_cyrillic(word) and fold(word).endswith(("ськ", "ська", "ської", "ській", "ской",
-                                                        "ская", "ский", "ського", "ском"))  # fmt: skip
+    return _is_cyrillic(word) and fold(word).endswith(_ADJ_ENDINGS)
 
 
 def find_places(text: str, lang: str) -> list[PlaceMention]:
@@ -406,7 +447,7 @@ def find_places(text: str, lang: str) -> list[PlaceMention]:
 
 
 def _is_person(tokens: list[_Token], i: int, text: str) -> bool:
-    """"Vladimir Poutine", "Volodymyr Zelensky": a first name before a known person's name."""
+    """ "Vladimir Poutine", "Volodymyr Zelensky": a first name before a known person's name."""
     nxt = tokens[i + 1] if i + 1 < len(tokens) else None
     return (
         nxt is not None
@@ -455,7 +496,7 @@ def _district_forms(forms: tuple[str, ...]) -> tuple[str, ...]:
 
 def _as_district(mention: PlaceMention, tokens: list[_Token], after: int, text: str,
                  lang: str) -> PlaceMention:  # fmt: skip
-    """"Запорізькому району", "Bilopilska community": the town's district, precision 2."""
+    """ "Запорізькому району", "Bilopilska community": the town's district, precision 2."""
     nxt = tokens[after] if after < len(tokens) else None
     prev = tokens[after - 2] if after >= 2 else None
     for tok in (nxt, prev):

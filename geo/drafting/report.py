@@ -53,7 +53,9 @@ def _html_text(html: str) -> str:
     import trafilatura
     from lxml import html as lxml_html
 
-    text = trafilatura.extract(html, include_comments=False, include_tables=False, favor_recall=True)
+    text = trafilatura.extract(
+        html, include_comments=False, include_tables=False, favor_recall=True
+    )
     if text:
         return text
     try:  # no main text found (a bare fragment): all visible text
@@ -134,7 +136,9 @@ def write_text(text: str, output: str | Path | None) -> None:
 _MARK_COLOURS = {"place": "#ffe08a", "date": "#b9e3ff", "casualties": "#ffb3b3"}
 
 
-def highlight_spans(text: str, language: str | None, published: date | None) -> list[tuple[int, int, str]]:
+def highlight_spans(
+    text: str, language: str | None, published: date | None
+) -> list[tuple[int, int, str]]:
     """(start, end, kind) of every place, date and casualty phrase the drafter read."""
     from geo.drafting.dates import find_dates
     from geo.drafting.drafts import split_sentences
