@@ -59,7 +59,6 @@ st.subheader(f"{len(drafts)} draft event(s)")
 shown = ["event_id", "event_date", "time_precision", "location", "admin1", "geo_precision",
          "actor1", "weapon", "target", "fatalities", "injuries"]  # fmt: skip
 table = frame[shown].copy()
-table.insert(0, "save", False)
 table["check"] = ["; ".join(d.review) for d in drafts]
 table["quote"] = [d.fields["sources"][0]["quote"] for d in drafts]
 edited = st.data_editor(
@@ -88,7 +87,8 @@ else:
 
 reason = st.text_input("Reason (kept in the history)", value="drafted from a report",
                        key="draft_reason")  # fmt: skip
-chosen = edited[edited["save"]]
+picked = st.multiselect("Drafts to save", list(edited["event_id"]), key="draft_pick")
+chosen = edited[edited["event_id"].isin(picked)]
 if st.button(f"Save {len(chosen)} chosen draft(s)", disabled=chosen.empty or not reason.strip()):
     saved = []
     for i, row in chosen.iterrows():

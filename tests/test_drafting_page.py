@@ -56,8 +56,7 @@ def test_paste_draft_and_save(env: Settings) -> None:
     frame = state[3]
     assert frame["location"].tolist() == ["Poltava"]
     assert int(frame["fatalities"].iloc[0]) == 2 and int(frame["injuries"].iloc[0]) == 5
-    at.session_state["draft_table"] = {"edited_rows": {0: {"save": True}}}
-    at.run()
+    at.multiselect(key="draft_pick").select(frame["event_id"].iloc[0]).run()
     [save] = [b for b in at.button if b.label.startswith("Save 1 chosen")]
     save.click().run()
     assert any("Saved sa-" in s.value for s in at.success), [e.value for e in at.error]
