@@ -5,11 +5,11 @@ Reads the evaluation reports by path (never copied into the repository):
 For each report it drafts events with the report's language and publication date from
 ``gold.json`` and compares them with the gold strikes:
 
-- a draft *matches* a gold event when its point is within 15 km of the gold point, or when
-  either is region-level (geo_precision 3) and both are in the same admin-1 region;
-- place recall = gold events matched by some draft; precision = drafts matching some gold
-  event (a draft on a place the text names only as a capital, dateline or launch area counts
-  against it);
+- place recall = gold strikes *found* by some draft: a draft within 15 km of the gold point,
+  or, for a region-level gold strike (geo_precision 3), a draft in the same admin-1;
+- place precision = drafts that are *correct*: they find a gold strike, or they are
+  region-level and a gold strike lies in their admin-1 (a draft on a place the text names
+  only as a capital, dateline, launch area or interception area counts against it);
 - date / type / fatalities accuracy over matched gold events that state a value (date: the
   same day; type: the ACLED sub-event type implied by the gold weapon; fatalities: equal);
 - time per report: median of 5 runs after the one-time loading of the gazetteer index and
@@ -60,12 +60,18 @@ def _iso(draft: dict) -> str | None:
     return draft.get("_iso")
 
 
-def matches(draft: dict, gold: dict) -> bool:
-    """The benchmark's rule: within 15 km, or region-level and in the right admin-1."""
+def finds(draft: dict, gold: dict) -> bool:
+    """Recall: the draft is within 15 km of the gold strike, or the gold strike is
+    region-level and the draft is in its admin-1 (a region draft never stands for a town)."""
     if km(draft["latitude"], draft["longitude"], gold["lat"], gold["lon"]) <= RADIUS_KM:
         return True
-    region_level = draft["geo_precision"] == 3 or gold["geo_precision"] == 3
-    return region_level and _iso(draft) == gold["admin1_iso"]
+    return gold["geo_precision"] == 3 and _iso(draft) == gold["admin1_iso"]
+
+
+def correct(draft: dict, gold: dict) -> bool:
+    """Precision: as `finds`, and a region-level draft is right when a strike the text
+    reports lies in that region (it says no more than "somewhere in region X")."""
+    return finds(draft, gold) or (draft["geo_precision"] == 3 and _iso(draft) == gold["admin1_iso"])
 
 
 def evaluate(folder: Path) -> dict[str, dict[str, list]]:
@@ -101,9 +107,9 @@ def evaluate(folder: Path) -> dict[str, dict[str, list]]:
         t["t"].append(statistics.median(times))
         t["naive"].append(statistics.median(t_naive))
         for row in rows:
-            t["prec"].append(any(matches(row, g) for g in report["events"]))
+            t["prec"].append(any(correct(row, g) for g in report["events"]))
         for g in report["events"]:
-            hit = [r for r in rows if matches(r, g)]
+            hit = [r for r in rows if finds(r, g)]
             t["rec"].append(bool(hit))
             if not hit:
                 continue

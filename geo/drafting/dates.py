@@ -24,6 +24,13 @@ _RELATIVE: Final[tuple[tuple[str, int, int], ...]] = (
     (r"day before yesterday|avant-hier|позавчора|позавчера", 2, 1),
     (r"yesterday|hier|la veille|вчора|вчера|накануне|напередодні|учора", 1, 1),
     (
+        r"(?:in |over )?the past (?:day|24 hours)|in past day|au cours des dernières 24 heures|"
+        r"en 24 heures|за минулу добу|протягом (?:минулої )?доби|за добу|за сутки|"
+        r"за прошедшие сутки|в течение суток",
+        1,
+        1,
+    ),
+    (
         r"(?:in )?recent weeks|past (?:few )?weeks|ces dernières semaines|"
         r"les dernières semaines|ces derniers jours|останніми тижнями|останні тижні|"
         r"в последние недели|последние недели|в последние дни|останніми днями",
@@ -46,15 +53,17 @@ _RELATIVE_RE: Final = [(re.compile(rf"(?<!\w)(?:{fold(p)})(?!\w)"), d, t) for p,
 
 #: Weekday stems, Monday first, in the four languages (nominative and accusative forms).
 _WEEKDAYS: Final[tuple[str, ...]] = (
-    r"monday|lundi|понеділ|понедельник",
-    r"tuesday|mardi|вівтор|вторник",
-    r"wednesday|mercredi|серед|среду|среда",
-    r"thursday|jeudi|четвер|четверг",
-    r"friday|vendredi|п'ятниц|пятниц",
-    r"saturday|samedi|субот|суббот",
-    r"sunday|dimanche|неділ|воскресен",
+    r"monday|lundi|понеділок|понеділка|понедельник|понедельника",
+    r"tuesday|mardi|вівторок|вівторка|вторник|вторника",
+    r"wednesday|mercredi|середа|середу|середи|среда|среду|среды",
+    r"thursday|jeudi|четвер|четверга|четверг",
+    r"friday|vendredi|п'ятниця|п'ятницю|п'ятниці|пятница|пятницу|пятницы",
+    r"saturday|samedi|субота|суботу|суботи|суббота|субботу|субботы",
+    r"sunday|dimanche|неділя|неділю|неділі|воскресенье|воскресенья",
 )
-_WEEKDAY_RE: Final = [re.compile(rf"(?<!\w)(?:{fold(p)})\w*") for p in _WEEKDAYS]
+_WEEKDAY_RE: Final = [re.compile(rf"(?<!\w)(?:{fold(p)})(?!\w)") for p in _WEEKDAYS]
+#: "dans la nuit de mercredi à jeudi", "в ночь с субботы на воскресенье": the second day.
+_NIGHT_TO: Final = re.compile(r"\s*(?:à|a|to|into|на|до)\s*$")
 
 _MONTH_WORD: Final = r"[^\W\d_]{3,12}\.?"
 _DAY: Final = r"(?:[12]\d|3[01]|0?[1-9])(?:er|st|nd|rd|th|-?го|-?е)?"
@@ -162,21 +171,20 @@ def find_dates(text: str, lang: str, published: date | None) -> list[DateMention
                 )
             )
             taken.append((match.start(), match.end()))
-    for weekday, pattern in enumerate(_WEEKDAY_RE):
-        for match in pattern.finditer(folded):
-            if _overlaps(match.start(), match.end(), taken):
-                continue
-            back = (base.weekday() - weekday) % 7
-            found.append(
-                DateMention(
-                    match.start(),
-                    match.end(),
-                    text[match.start() : match.end()],
-                    base - timedelta(days=back),
-                    1,
-                    True,
-                )
-            )
+    weekdays = sorted(
+        ((match, weekday) for weekday, p in enumerate(_WEEKDAY_RE) for match in p.finditer(folded)),
+        key=lambda pair: pair[0].start(),
+    )
+    for k, (match, weekday) in enumerate(weekdays):
+        nxt = weekdays[k + 1][0] if k + 1 < len(weekdays) else None
+        if nxt is not None and _NIGHT_TO.search(folded[match.end() : nxt.start()] or "x"):
+            continue  # the night from this day to the next: dated to the next
+        if _overlaps(match.start(), match.end(), taken):
+            continue
+        back = (base.weekday() - weekday) % 7
+        day = base - timedelta(days=back)
+        found.append(DateMention(match.start(), match.end(), text[match.start() : match.end()],
+                                 day, 1, True))  # fmt: skip
     return sorted(found, key=lambda m: m.start)
 
 

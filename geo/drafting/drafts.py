@@ -24,6 +24,7 @@ from geo.drafting.dates import DateMention, find_dates
 from geo.drafting.happened import Happening, what_happened
 from geo.drafting.lang import (
     ACTOR_NAMES,
+    AUTHORITY_AFTER,
     CAPITALS,
     LOCATIVE,
     NEAR,
@@ -33,7 +34,7 @@ from geo.drafting.lang import (
     detect_language,
     fold,
 )
-from geo.drafting.places import REGION, PlaceMention, find_places
+from geo.drafting.places import DISTRICT, REGION, TOWN, PlaceMention, find_places
 from geo.schema import COLUMNS
 from geo.validation import validate_frame
 
@@ -149,6 +150,9 @@ def _role(sentence: Sentence, mention: PlaceMention, text: str) -> str | None:
         return "dateline"
     if _has_cue(_before_words(sentence, mention, 2), NOT_LOCATION_BEFORE):
         return "not the location"
+    after = fold(sentence.text[mention.end - sentence.start :][:40]).lstrip(" ,")
+    if any(re.match(rf"{re.escape(fold(c))}", after) for c in AUTHORITY_AFTER):
+        return "an authority"
     if mention.admin1_iso in CAPITALS and mention.kind != REGION:
         words = _before_words(sentence, mention, 2).split()
         if not any(fold(w) in LOCATIVE for w in words):
@@ -210,11 +214,7 @@ def draft_events(
             continue
         struck = [m for m in inside if _role(sentence, m, text) is None]
         towns = [m for m in struck if m.kind != REGION]
-        struck = [
-            m
-            for m in struck
-            if m.kind != REGION or not any(t.admin1_iso == m.admin1_iso for t in towns)
-        ]
+        struck = [m for m in struck if not _qualifies(m, towns)]
         toll_owner = _toll_owner(struck, sentence, happening)
         for mention in struck:
             when = _date_for(mention, sentence, dates, carried_date)
@@ -239,6 +239,19 @@ def _carry(own: list[DateMention], carried: DateMention | None) -> DateMention |
     """The date later sentences inherit: the last day-exact one; vague ones stay put."""
     exact = [d for d in own if d.time_precision == 1]
     return exact[-1] if exact else carried
+
+
+def _qualifies(mention: PlaceMention, towns: list[PlaceMention]) -> bool:
+    """A region or district that only says where a town named in the same sentence lies:
+    "Sadove, Kherson region", "Волчанска, что в Чугуевском районе"."""
+    if mention.kind == REGION:
+        return any(t.admin1_iso == mention.admin1_iso for t in towns)
+    if mention.kind == DISTRICT:
+        return any(
+            t.kind == TOWN and t.admin1_iso == mention.admin1_iso and t.end <= mention.start
+            for t in towns
+        )
+    return False
 
 
 def _toll_owner(

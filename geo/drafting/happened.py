@@ -103,21 +103,23 @@ def _number(word: str) -> int | None:
     return NUMBER_WORDS.get(word.replace("’", "'"))
 
 
-def _count_near(words: list[tuple[str, int, int]], k: int) -> tuple[int, int, int] | None:
+def _count_near(
+    words: list[tuple[str, int, int]], k: int, text: str
+) -> tuple[int, int, int] | None:
     """A number for the casualty word at index `k`: (count, start, end) or None."""
     for j in range(k - 1, max(-1, k - 1 - _BEFORE), -1):
         word = words[j][0]
         if any(word.startswith(c) for c in KILLED + INJURED) and j != k:
             break  # the number belongs to the other casualty word
         value = _number(word)
-        if value is not None and not _is_year(word):
+        if value is not None and not _is_year(word) and not _is_age(text, words[j][2]):
             return value, words[j][1], words[k][2]
     for j in range(k + 1, min(len(words), k + 1 + _AFTER)):
         word = words[j][0]
         if any(word.startswith(c) for c in KILLED + INJURED):
             break
         value = _number(word)
-        if value is not None and not _is_year(word):
+        if value is not None and not _is_year(word) and not _is_age(text, words[j][2]):
             return value, words[k][1], words[j][2]
         if any(word.startswith(p) for p in ONE_PERSON):
             return 1, words[k][1], words[j][2]
@@ -131,11 +133,19 @@ def _is_year(word: str) -> bool:
     return word.isdigit() and len(word) == 4 and word.startswith(("19", "20"))
 
 
+_AGE: Final = re.compile(r"\s*(?:-|‑)?\s*(?:year|ans\b|an\b|р[іо]ч|літн|летн|річ|лет\b|рок)", re.I)
+
+
+def _is_age(text: str, end: int) -> bool:
+    """ "a 17-year-old girl", "74 ans", "66-летняя": the number is an age, not a count."""
+    return bool(_AGE.match(text, end))
+
+
 def _toll(text: str, cues: tuple[str, ...]) -> Evidence | None:
     words = _words(text)
     for k, (word, _start, _end) in enumerate(words):
         if any(word.startswith(fold(c)) for c in cues if " " not in c):
-            found = _count_near(words, k)
+            found = _count_near(words, k, text)
             if found:
                 value, start, end = found
                 return Evidence(value, text[start:end], start, end)

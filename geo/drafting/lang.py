@@ -106,7 +106,7 @@ def fold(text: str) -> str:
         if unicodedata.combining(ch) and out and out[-1].isascii():
             continue
         out.append(ch)
-    return unicodedata.normalize("NFC", "".join(out))
+    return unicodedata.normalize("NFC", "".join(out)).replace("ё", "е")
 
 
 # --------------------------------------------------------------------------------------------
@@ -248,6 +248,14 @@ LOCATIVE: Final = (
     "in", "on", "at", "into", "near", "struck", "hit", "targeted", "hitting", "à", "sur", "vers",
     "frappé", "visé", "touché", "у", "в", "на", "по", "во", "під", "под",
 )  # fmt: skip
+#: Words before a name that say a settlement follows ("the village of Poroz", "у селі …"):
+#: an unknown spelling there is worth a fuzzy look-up among the places of the regions named.
+SETTLEMENT_BEFORE: Final = (
+    "in", "near", "village", "town", "city", "settlement", "community", "outskirts", "à",
+    "près", "ville", "village", "commune", "localité", "у", "в", "біля", "поблизу", "село",
+    "селі", "селище", "селищі", "місто", "місті", "около", "возле", "поселок", "поселке",
+    "деревня", "деревне", "хутор", "хуторе", "село", "селе", "громаді", "громаду",
+)  # fmt: skip
 CAPITALS: Final = frozenset({"UA-30", "RU-MOW"})
 ACTOR_NAMES: Final[dict[str, str]] = {
     "RU": "Military Forces of Russia",
@@ -282,6 +290,7 @@ INTERCEPTED: Final = (
     "abattus", "intercepté", "détruit au-dessus", "détruits au-dessus", "neutralisé",
     "збит", "збили", "знищен", "перехоплен", "сбит", "сбили", "уничтожен", "перехвачен",
     "приземлили", "подавлен", "пво", "ппо", "air defence", "air defense", "défense aérienne",
+    "au-dessus",
 )  # fmt: skip
 #: "near X", "outskirts of X": the place is approximate (geo_precision 2).
 NEAR: Final = (
@@ -294,11 +303,39 @@ NEAR: Final = (
 DISTRICT_WORDS: Final = (
     "community", "hromada", "district", "raion", "rayon", "громад", "район", "округ",
 )  # fmt: skip
+#: Given names: "Vladimir Poutine", "Volodymyr Zelensky", "Oleg Sinegoubov" are people, even
+#: where a town has the same name, when a capitalised word follows.
+GIVEN_NAMES: Final = frozenset(
+    fold(w)
+    for w in (
+        "Vladimir Volodymyr Oleg Oleh Olég Yuri Yuriy Iouri Youri Sergei Sergey Serhiy Serhii "
+        "Mikhail Mykhailo Mikhaïl Aleksandr Alexander Alexandre Oleksandr Dmitry Dmitri Dmytro "
+        "Ivan Andriy Andrii Andrei Andreï Viktor Vitali Vitaliy Vitalii Igor Ihor Nikolai "
+        "Mykola Pavel Pavlo Petro Pyotr Roman Denis Denys Artem Maxim Maksym Yevgeny Yevhen "
+        "Ruslan Vadim Vadym Anatoly Kirill Alexei Alexey Oleksiy Oleksii Boris Borys Vyacheslav "
+        "Yulia Iryna Irina Olena Elena Natalia Tetiana Tatiana Anna Maria Olga Victoria Josep "
+        "Donald Emmanuel Joe Antony Владимир Володимир Олег Юрий Юрій Сергей Сергій Михаил "
+        "Михайло Александр Олександр Дмитрий Дмитро Иван Іван Андрей Андрій Виктор Віктор "
+        "Виталий Віталій Игорь Ігор Николай Микола Павел Павло Петро Петр Роман Денис Артем "
+        "Максим Евгений Євген Руслан Вадим Анатолий Кирилл Алексей Олексій Борис Вячеслав Юлия "
+        "Юлія Ирина Ірина Елена Олена Наталья Наталія Татьяна Тетяна Анна Мария Марія Ольга"
+    ).split()
+)
 #: Words that make the preceding/following name a region (admin-1): oblast, region, krai…
+#: Whole words only ("обласної", "regional" are adjectives of administrations, not regions).
 REGION_WORDS: Final = (
-    "oblast", "oblasts", "region", "regions", "région", "régions", "province", "krai",
-    "область", "області", "областю", "областей", "областях", "облас", "обл.",
-    "край", "краю", "краї", "краем", "крае", "республік", "республик",
+    "oblast", "oblasts", "region", "regions", "région", "régions", "province", "provinces",
+    "krai", "область", "області", "областю", "областей", "областях", "областям", "области",
+    "обл", "край", "краю", "краї", "краем", "крае", "краях", "республіка", "республіки",
+    "республіці", "республика", "республики", "республике",
+)  # fmt: skip
+#: Words after a place that make it the name of an authority, not a location:
+#: "Kherson Regional Military Administration", "Харківської ОВА", "Belgorod governor".
+AUTHORITY_AFTER: Final = (
+    "regional", "military administration", "administration", "governor", "council",
+    "authorities", "mayor", "administration militaire", "обласн", "ова", "ода", "мва",
+    "адміністрац", "администрац", "військов", "военн", "рада", "губернатор", "влад", "мер",
+    "міськ", "городск",
 )  # fmt: skip
 #: Capitalised words that are never places in a report (months, weekdays, actors, titles).
 NOT_PLACES: Final = frozenset(

@@ -14,9 +14,11 @@ few ending rules for village names the dictionaries do not know.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import itertools
 import math
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
@@ -24,7 +26,14 @@ from typing import Final
 
 import numpy as np
 
-from geo.drafting.lang import DISTRICT_WORDS, NOT_PLACES, REGION_WORDS, fold
+from geo.drafting.lang import (
+    DISTRICT_WORDS,
+    GIVEN_NAMES,
+    NOT_PLACES,
+    REGION_WORDS,
+    SETTLEMENT_BEFORE,
+    fold,
+)
 from geo.places.gazetteer import load_gazetteer, skeletons
 from geo.places.regions import load_admin1
 
@@ -192,14 +201,11 @@ def region(iso: str) -> Region | None:
     return _regions()[0].get(iso)
 
 
+_REGION_SET: Final = frozenset(fold(w) for w in REGION_WORDS)
+
+
 def _is_region_word(word: str) -> bool:
-    word = _ELISION.sub("", fold(word))
-    return any(word.startswith(w.rstrip(".")) for w in REGION_WORDS) or word in {
-        "city",
-        "republic",
-        "respublika",
-        "avtonomna",
-    }
+    return _ELISION.sub("", fold(word)) in _REGION_SET
 
 
 def _stems(word: str) -> list[str]:
@@ -284,17 +290,28 @@ def _tokens(text: str) -> list[_Token]:
     return [_Token(m.start(), m.end(), m[0]) for m in _WORD_RE.finditer(text)]
 
 
-def _lookup(key_forms: list[tuple[str, ...]]) -> tuple[tuple[int, ...], float]:
-    """Gazetteer rows for a name of one or more words, with a confidence for the match."""
+def _lookup(
+    key_forms: list[tuple[str, ...]], *, every: bool = False
+) -> tuple[tuple[int, ...], float]:
+    """Gazetteer rows for a name of one or more words, with a confidence for the match.
+
+    The first form that names a place wins (the word as written, then its dictionary forms),
+    unless `every`: then the rows of all forms, for guessed forms that are equally likely
+    ("Покровську громаду" may be Pokrovsk or Pokrovske: the region decides).
+    """
     names = _names()
     combos = list(itertools.islice(itertools.product(*key_forms), 64))
+    found: list[int] = []
     for rank, combo in enumerate(combos):
         rows = names.exact.get(" ".join(combo))
-        if rows:
+        if rows and not every:
             return rows, 0.9 if rank == 0 else 0.75
+        found += rows or ()
+    if found:  # guessed forms: never sure enough to guide other names
+        return tuple(dict.fromkeys(found)), 0.55
     for combo in combos[:8]:
         key = skeletons([" ".join(combo)])[0]
-        if len(key) >= 6 and key in names.loose:
+        if len(key) >= 7 and key in names.loose:
             return names.loose[key], 0.6
     return (), 0.0
 
@@ -356,6 +373,9 @@ def _region_mention(tokens: list[_Token], text: str, iso: str, conf: float) -> P
     )  # fmt: skip
 
 
+_SETTLEMENT_CUES: Final = frozenset(fold(w) for w in SETTLEMENT_BEFORE)
+_SURE: Final = 0.6  # confidence of a match good enough to guide the others
+_FUZZY_MIN: Final = 0.84  # least similarity of skeletons for a spelling variant
 _JOINERS: Final = frozenset({"and", "et", "de", "des", "du", "d", "та", "і", "й", "и", ","})
 
 
@@ -430,7 +450,8 @@ def find_places(text: str, lang: str) -> list[PlaceMention]:
             continue
         if not _is_region_word(tok.text):
             for mention in _towns_from(tokens, i, text, lang, context):
-                context.add(mention.admin1_iso)
+                if mention.confidence >= _SURE:  # one place of that name, spelt as written
+                    context.add(mention.admin1_iso)
     # Second pass with the context of every region and unambiguous town the text names.
     for i, tok in enumerate(tokens):
         if i in used or not tok.capital or fold(tok.text) in NOT_PLACES:
@@ -441,21 +462,37 @@ def find_places(text: str, lang: str) -> list[PlaceMention]:
         for mention in found:
             n = sum(1 for t in tokens if mention.start <= t.start < mention.end)
             used.update(range(i, i + n))
-            mentions.append(_as_district(mention, tokens, i + n, text, lang))
+            mentions.append(_as_district(mention, tokens, i, i + n, text))
             break
     return sorted(mentions, key=lambda m: m.start)
 
 
 def _is_person(tokens: list[_Token], i: int, text: str) -> bool:
-    """ "Vladimir Poutine", "Volodymyr Zelensky": a first name before a known person's name."""
+    """Vladimir Poutine, Volodymyr Zelensky: a given name before a capitalised word."""
     nxt = tokens[i + 1] if i + 1 < len(tokens) else None
     return (
         nxt is not None
+        and fold(tokens[i].text) in GIVEN_NAMES
         and not text[tokens[i].end : nxt.start].strip()
-        and fold(nxt.text) in NOT_PLACES
         and nxt.capital
         and not _is_region_word(nxt.text)
     )
+
+
+def _common_word(token: _Token, text: str, lang: str) -> bool:
+    """A capitalised Cyrillic word at a sentence start that the dictionary knows as an
+    ordinary word ("Украинские", "Маяк"), not as a place name."""
+    if not _is_cyrillic(token.text):
+        return False
+    before = text[max(0, token.start - 3) : token.start].strip()
+    if before and before[-1] not in '.!?«"“—-–':
+        return False
+    code = lang if lang in ("uk", "ru") else "ru"
+    parses = _morph(code).parse(token.text.casefold())
+    if not parses or not parses[0].is_known:
+        return False
+    tag = parses[0].tag
+    return "ADJF" in tag or not any(t in tag for t in ("Geox", "Name", "Surn", "Patr", "Orgn"))
 
 
 def _towns_from(tokens: list[_Token], i: int, text: str, lang: str,
@@ -470,19 +507,96 @@ def _towns_from(tokens: list[_Token], i: int, text: str, lang: str,
         forms = [word_forms(t.text, lang) for t in span]
         if n == 1 and len(forms[0][0]) < 3:
             continue
-        if n == 1 and i + 1 < len(tokens) and _is_district_word(tokens[i + 1].text):
+        district = n == 1 and _district_ahead(tokens, i)
+        if district:
             forms = [_district_forms(forms[0])]
-        rows, conf = _lookup(forms)
+        elif n == 1 and _common_word(span[0], text, lang):
+            continue
+        rows, conf = _lookup(forms, every=district)
+        outside = rows and context and not _in_context(rows, context)
+        if n == 1 and context and (not rows or (outside and district)):
+            if district or _settlement_cue(tokens, i):
+                rows, conf = _near_spelling(forms[0], context) or rows, 0.5
+        if rows and n == 1 and conf < 0.9 and _adjective(span[0].text, lang):
+            conf = min(conf, 0.55)  # "Запорізької": may be a region's or district's adjective
         if rows:
             return [_town(span, text, rows, conf, context)]
     return []
+
+
+def _adjective(word: str, lang: str) -> bool:
+    if not _is_cyrillic(word):
+        return False
+    parses = _morph(lang if lang in ("uk", "ru") else "ru").parse(word.casefold())
+    return bool(parses) and "ADJF" in parses[0].tag
+
+
+def _in_context(rows: tuple[int, ...], context: set[str]) -> bool:
+    iso = _names().frame["admin1_iso_3166_2"].to_numpy()
+    return any(iso[r] in context for r in rows)
+
+
+def _settlement_cue(tokens: list[_Token], i: int) -> bool:
+    before = {fold(t.text) for t in tokens[max(0, i - 3) : i]}
+    return bool(before & _SETTLEMENT_CUES)
+
+
+@functools.lru_cache(maxsize=64)
+def _region_skeletons(iso: str) -> tuple[tuple[str, int], ...]:
+    """(skeleton, row) of every name of every gazetteer place in one admin-1 region."""
+    names = _names()
+    frame = names.frame
+    rows = np.flatnonzero(frame["admin1_iso_3166_2"].to_numpy() == iso)
+    pairs = []
+    for r in rows:
+        aliases = [frame["name"].iat[r], *frame["names_latin"].iat[r].split("|"),
+                   *frame["names_cyrillic"].iat[r].split("|")]  # fmt: skip
+        aliases = [a for a in aliases if len(a) >= 4]
+        pairs += [(key, int(r)) for key in skeletons(aliases) if len(key) >= 4]
+    return tuple(pairs)
+
+
+def _near_spelling(forms: tuple[str, ...], context: set[str]) -> tuple[int, ...]:
+    """Places of the regions the text names whose name is spelt almost like one of `forms`
+    ("Bilopilly" → Bilopillia, "Richkivska" → Richky): transliterations and adjectives."""
+    keys = {
+        k for k in skeletons([*forms, *(s for f in forms for s in _stems(f)[1:])]) if len(k) >= 5
+    }
+    best: dict[int, float] = {}
+    for iso in sorted(context):
+        for name_key, row in _region_skeletons(iso):
+            for key in keys:
+                if name_key[:5] != key[:5]:
+                    continue
+                shared = len(os.path.commonprefix([name_key, key]))
+                score = difflib.SequenceMatcher(None, name_key, key).ratio()
+                if score >= _FUZZY_MIN or shared >= max(6, min(len(key), len(name_key)) - 1):
+                    best[row] = max(best.get(row, 0.0), score)
+    if not best:
+        return ()
+    top = max(best.values())
+    return tuple(r for r, v in best.items() if v == top)
 
 
 def _is_district_word(word: str) -> bool:
     return any(fold(word).startswith(w) for w in DISTRICT_WORDS)
 
 
-_TOWN_ENDINGS: Final = ("", "е", "а", "я", "и", "ів", "ь", "e", "a", "ia", "ya", "i", "y", "ove")
+def _district_ahead(tokens: list[_Token], i: int) -> int | None:
+    """Index of the district word a name at `i` belongs to: the next word ("Сумську
+    громаду"), or after coordinated names ("Марганецьку та Покровську громади")."""
+    for j in range(i + 1, min(len(tokens), i + 5)):
+        if _is_district_word(tokens[j].text):
+            return j
+        if not (tokens[j].capital or fold(tokens[j].text) in _JOINERS):
+            return None
+    return None
+
+
+_TOWN_ENDINGS: Final = (
+    "", "е", "а", "я", "и", "ів", "ь", "e", "a", "ia", "ya", "i", "y", "ove", "ая", "ое", "ий",
+    "ый", "ка", "ське", "ская", "ское", "ський", "ский", "о", "ово", "ево",
+)  # fmt: skip
 
 
 def _district_forms(forms: tuple[str, ...]) -> tuple[str, ...]:
@@ -491,20 +605,23 @@ def _district_forms(forms: tuple[str, ...]) -> tuple[str, ...]:
     for form in forms:
         for stem in _stems(form)[1:]:
             out += [stem + ending for ending in _TOWN_ENDINGS]
+            if stem.endswith("ьк"):  # "марганецьк-" → "марганець"
+                out.append(stem[:-1])
     return tuple(dict.fromkeys(out))
 
 
-def _as_district(mention: PlaceMention, tokens: list[_Token], after: int, text: str,
-                 lang: str) -> PlaceMention:  # fmt: skip
-    """ "Запорізькому району", "Bilopilska community": the town's district, precision 2."""
-    nxt = tokens[after] if after < len(tokens) else None
-    prev = tokens[after - 2] if after >= 2 else None
-    for tok in (nxt, prev):
-        if tok is not None and any(fold(tok.text).startswith(w) for w in DISTRICT_WORDS):
-            end = max(mention.end, tok.end)
-            start = min(mention.start, tok.start)
-            return replace(
-                mention, start=start, end=end, text=text[start:end], kind=DISTRICT,
-                geo_precision=2,
-            )  # fmt: skip
-    return mention
+def _as_district(mention: PlaceMention, tokens: list[_Token], i: int, after: int,
+                 text: str) -> PlaceMention:  # fmt: skip
+    """ "Запорізькому району", "district of Kharkiv": the town's district, precision 2."""
+    ahead = _district_ahead(tokens, i) if after == i + 1 else None
+    prev = tokens[i - 1] if i >= 1 else None
+    word = tokens[ahead] if ahead is not None else None
+    if word is None and prev is not None and _is_district_word(prev.text):
+        word = prev
+    if word is None:
+        return mention
+    start, end = min(mention.start, word.start), max(mention.end, word.end)
+    if ahead is not None and ahead > i + 1:  # coordinated: keep the name's own span
+        start, end = mention.start, mention.end
+    return replace(mention, start=start, end=end, text=text[start:end], kind=DISTRICT,
+                   geo_precision=2)  # fmt: skip
