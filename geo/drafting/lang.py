@@ -307,7 +307,8 @@ DISTRICT_WORDS: Final = (
 #: where a town has the same name, when a capitalised word follows.
 GIVEN_NAMES: Final = frozenset(
     fold(w)
-    for w in (
+    for w in re.findall(
+        r"\S+",
         "Vladimir Volodymyr Oleg Oleh Olég Yuri Yuriy Iouri Youri Sergei Sergey Serhiy Serhii "
         "Mikhail Mykhailo Mikhaïl Aleksandr Alexander Alexandre Oleksandr Dmitry Dmitri Dmytro "
         "Ivan Andriy Andrii Andrei Andreï Viktor Vitali Vitaliy Vitalii Igor Ihor Nikolai "
@@ -318,8 +319,8 @@ GIVEN_NAMES: Final = frozenset(
         "Михайло Александр Олександр Дмитрий Дмитро Иван Іван Андрей Андрій Виктор Віктор "
         "Виталий Віталій Игорь Ігор Николай Микола Павел Павло Петро Петр Роман Денис Артем "
         "Максим Евгений Євген Руслан Вадим Анатолий Кирилл Алексей Олексій Борис Вячеслав Юлия "
-        "Юлія Ирина Ірина Елена Олена Наталья Наталія Татьяна Тетяна Анна Мария Марія Ольга"
-    ).split()
+        "Юлія Ирина Ірина Елена Олена Наталья Наталія Татьяна Тетяна Анна Мария Марія Ольга",
+    )
 )
 #: Words that make the preceding/following name a region (admin-1): oblast, region, krai…
 #: Whole words only ("обласної", "regional" are adjectives of administrations, not regions).

@@ -18,7 +18,6 @@ import difflib
 import functools
 import itertools
 import math
-import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
@@ -507,16 +506,16 @@ def _towns_from(tokens: list[_Token], i: int, text: str, lang: str,
         forms = [word_forms(t.text, lang) for t in span]
         if n == 1 and len(forms[0][0]) < 3:
             continue
-        district = n == 1 and _district_ahead(tokens, i)
+        district = n == 1 and _district_ahead(tokens, i) is not None
         if district:
             forms = [_district_forms(forms[0])]
         elif n == 1 and _common_word(span[0], text, lang):
             continue
         rows, conf = _lookup(forms, every=district)
         outside = rows and context and not _in_context(rows, context)
-        if n == 1 and context and (not rows or (outside and district)):
-            if district or _settlement_cue(tokens, i):
-                rows, conf = _near_spelling(forms[0], context) or rows, 0.5
+        retry = n == 1 and context and (not rows or (outside and district))
+        if retry and (district or _settlement_cue(tokens, i)):
+            rows, conf = _near_spelling(forms[0], context) or rows, 0.5
         if rows and n == 1 and conf < 0.9 and _adjective(span[0].text, lang):
             conf = min(conf, 0.55)  # "Запорізької": may be a region's or district's adjective
         if rows:
@@ -556,6 +555,15 @@ def _region_skeletons(iso: str) -> tuple[tuple[str, int], ...]:
     return tuple(pairs)
 
 
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 def _near_spelling(forms: tuple[str, ...], context: set[str]) -> tuple[int, ...]:
     """Places of the regions the text names whose name is spelt almost like one of `forms`
     ("Bilopilly" → Bilopillia, "Richkivska" → Richky): transliterations and adjectives."""
@@ -568,7 +576,7 @@ def _near_spelling(forms: tuple[str, ...], context: set[str]) -> tuple[int, ...]
             for key in keys:
                 if name_key[:5] != key[:5]:
                     continue
-                shared = len(os.path.commonprefix([name_key, key]))
+                shared = _common_prefix(name_key, key)
                 score = difflib.SequenceMatcher(None, name_key, key).ratio()
                 if score >= _FUZZY_MIN or shared >= max(6, min(len(key), len(name_key)) - 1):
                     best[row] = max(best.get(row, 0.0), score)
