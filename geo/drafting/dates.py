@@ -25,7 +25,7 @@ _RELATIVE: Final[tuple[tuple[str, int, int], ...]] = (
     (r"yesterday|hier|la veille|вчора|вчера|накануне|напередодні|учора", 1, 1),
     (
         r"(?:in |over )?the past (?:day|24 hours)|in past day|au cours des dernières 24 heures|"
-        r"en 24 heures|за минулу добу|протягом (?:минулої )?доби|за добу|за сутки|"
+        r"за минулу добу|протягом (?:минулої )?доби|за добу|за сутки|"
         r"за прошедшие сутки|в течение суток",
         1,
         1,
@@ -74,6 +74,14 @@ _EXPLICIT_RE: Final = re.compile(
     rf"|(?P<month2>[A-Z][a-z]{{2,8}}\.?)\s+(?P<day2>{_DAY})(?:,?\s+(?P<year2>(?:19|20)\d\d))?(?!\d)"
     r"|(?<!\d)(?P<d3>[0-3]?\d)\.(?P<m3>[01]?\d)\.(?P<y3>(?:19|20)\d\d)(?!\d)"
     r"|(?<!\d)(?P<y4>(?:19|20)\d\d)-(?P<m4>[01]\d)-(?P<d4>[0-3]\d)(?!\d)"
+)
+
+
+#: Month names (stems) in the four languages: "24 heures" is not a date.
+_MONTHS: Final = re.compile(
+    r"(?:jan|feb|febr|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|janv|fevr|mars|avr|mai|juin|"
+    r"juil|aout|sept|dec|січ|лют|берез|квіт|трав|черв|лип|серп|верес|жовт|листоп|груд|янв|"
+    r"фев|мар|апр|мая|май|июн|июл|авг|сен|окт|ноя|дек)",
 )
 
 
@@ -129,6 +137,8 @@ def _explicit(match: re.Match[str], lang: str, base: date) -> date | None:
         day, month, year = match["day"], match["month"], match["year"]
     else:
         day, month, year = match["day2"], match["month2"], match["year2"]
+    if not _MONTHS.match(fold(month)):
+        return None
     day = re.sub(r"\D", "", day)
     phrase = f"{day} {month.rstrip('.')}" + (f" {year}" if year else "")
     found = _parse_day_month(phrase, lang, base if not year else date(int(year), 12, 31))

@@ -31,6 +31,7 @@ from geo.drafting.lang import (
     NOT_LOCATION_BEFORE,
     SPEAKER_AFTER,
     UNKNOWN_ACTOR,
+    cue_pattern,
     detect_language,
     fold,
 )
@@ -128,12 +129,12 @@ def _before_words(sentence: Sentence, mention: PlaceMention, n: int = 3) -> str:
 
 
 def _has_cue(words: str, cues: tuple[str, ...]) -> bool:
-    return any(re.search(rf"(?<!\w){re.escape(fold(c.strip()))}", words) for c in cues)
+    return cue_pattern(cues).search(words) is not None
 
 
 def _is_speaker(sentence: Sentence, mention: PlaceMention) -> bool:
     after = fold(sentence.text[mention.end - sentence.start :][:30]).lstrip(" ,")
-    return any(after.startswith(fold(cue)) for cue in SPEAKER_AFTER)
+    return cue_pattern(SPEAKER_AFTER, anchored=True).match(after) is not None
 
 
 def _is_dateline(mention: PlaceMention, text: str) -> bool:
@@ -151,7 +152,7 @@ def _role(sentence: Sentence, mention: PlaceMention, text: str) -> str | None:
     if _has_cue(_before_words(sentence, mention, 2), NOT_LOCATION_BEFORE):
         return "not the location"
     after = fold(sentence.text[mention.end - sentence.start :][:40]).lstrip(" ,")
-    if any(re.match(rf"{re.escape(fold(c))}", after) for c in AUTHORITY_AFTER):
+    if cue_pattern(AUTHORITY_AFTER, anchored=True).match(after):
         return "an authority"
     if mention.admin1_iso in CAPITALS and mention.kind != REGION:
         words = _before_words(sentence, mention, 2).split()
@@ -203,6 +204,7 @@ def draft_events(
     drafts: dict[tuple[object, date], Draft] = {}
     carried_date: DateMention | None = None
     carried_side: tuple[str, str] | None = None
+    last: tuple[tuple[object, date], int] | None = None  # the latest draft and its sentence
     for n, sentence in enumerate(sentences):
         inside = [m for m in places if sentence.start <= m.start < sentence.end]
         happening = what_happened(sentence.text)
@@ -215,6 +217,8 @@ def draft_events(
         struck = [m for m in inside if _role(sentence, m, text) is None]
         towns = [m for m in struck if m.kind != REGION]
         struck = [m for m in struck if not _qualifies(m, towns)]
+        if not inside and last is not None and _same_paragraph(text, sentences[last[1]], sentence):
+            _follow_up(drafts[last[0]], happening, sentence, n)  # "Thirteen people were killed."
         toll_owner = _toll_owner(struck, sentence, happening)
         for mention in struck:
             when = _date_for(mention, sentence, dates, carried_date)
@@ -223,6 +227,7 @@ def draft_events(
             )
             key = (mention.geonameid or mention.admin1_iso, fields["event_date"])
             quote = sentence.text
+            last = (key, n)
             if key in drafts:
                 _merge(drafts[key], fields, evidence, quote, n)
                 continue
@@ -232,12 +237,55 @@ def draft_events(
                 mention.admin1_iso,
             )  # fmt: skip
         carried_date = _carry(own_dates, carried_date)
-    return list(drafts.values())
+    return _fold_undated(list(drafts.values()))
+
+
+def _same_paragraph(text: str, first: Sentence, later: Sentence) -> bool:
+    return "\n" not in text[first.end : later.start]
+
+
+def _follow_up(draft: Draft, happening: Happening, sentence: Sentence, n: int) -> None:
+    """A sentence that names no place but gives the toll of the strike just reported."""
+    added = False
+    for name in ("fatalities", "injuries"):
+        ev = getattr(happening, name)
+        if ev is not None and draft.fields.get(name) is None:
+            draft.fields[name] = int(ev.value)  # type: ignore[arg-type]
+            draft.evidence[name] = ev.text
+            added = True
+    if added and n not in draft.sentences:
+        draft.sentences.append(n)
+        src = draft.fields["sources"][0]  # type: ignore[index]
+        src["quote"] = f"{src['quote']} {sentence.text}"
+
+
+def _fold_undated(drafts: list[Draft]) -> list[Draft]:
+    """A place the text dates elsewhere ("Kramatorsk" in a headline, then "on 27 June in
+    Kramatorsk") is one event: the undated mention joins the dated draft of that place."""
+    dated = {}
+    for draft in drafts:
+        if "event_date" in draft.evidence:
+            dated.setdefault(_place_key(draft), draft)
+    out = []
+    for draft in drafts:
+        target = dated.get(_place_key(draft))
+        if "event_date" in draft.evidence or target is None:
+            out.append(draft)
+            continue
+        quote = draft.fields["sources"][0]["quote"]  # type: ignore[index]
+        fields = {k: v for k, v in draft.fields.items() if k not in ("event_date", "sources")}
+        _merge(target, fields, draft.evidence, quote, draft.sentences[0])
+    return out
+
+
+def _place_key(draft: Draft) -> tuple[object, ...]:
+    return (draft.fields["location"], draft.fields["latitude"], draft.fields["longitude"])
 
 
 def _carry(own: list[DateMention], carried: DateMention | None) -> DateMention | None:
-    """The date later sentences inherit: the last day-exact one; vague ones stay put."""
-    exact = [d for d in own if d.time_precision == 1]
+    """The date later sentences inherit: the last explicit day ("19 серпня"); relative
+    words ("la veille", "вночі") speak of their own clause only."""
+    exact = [d for d in own if d.time_precision == 1 and not d.relative]
     return exact[-1] if exact else carried
 
 

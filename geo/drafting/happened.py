@@ -26,6 +26,7 @@ from geo.drafting.lang import (
     TARGETS,
     UKRAINIAN,
     WEAPONS,
+    cue_pattern,
     fold,
 )
 
@@ -38,6 +39,7 @@ _SUB_TYPES: Final[dict[str | None, str]] = {
     "artillery": "Shelling/artillery/missile attack",
     "MLRS": "Shelling/artillery/missile attack",
 }
+_CASUALTY_WORD: Final = cue_pattern(KILLED + INJURED, anchored=True)
 #: How far (in words) a number may sit from "killed"/"blessés" and still be its count.
 _BEFORE, _AFTER = 6, 4
 #: Words that say something reached the ground, whatever was shot down elsewhere.
@@ -88,12 +90,7 @@ def _words(text: str) -> list[tuple[str, int, int]]:
 
 def _find(folded: str, cues: tuple[str, ...]) -> re.Match[str] | None:
     """First cue (a word-start stem, or a phrase) in folded text."""
-    best = None
-    for cue in cues:
-        match = re.search(rf"(?<!\w){re.escape(fold(cue))}", folded)
-        if match and (best is None or match.start() < best.start()):
-            best = match
-    return best
+    return cue_pattern(cues).search(folded)
 
 
 def _number(word: str) -> int | None:
@@ -109,22 +106,22 @@ def _count_near(
     """A number for the casualty word at index `k`: (count, start, end) or None."""
     for j in range(k - 1, max(-1, k - 1 - _BEFORE), -1):
         word = words[j][0]
-        if any(word.startswith(c) for c in KILLED + INJURED) and j != k:
+        if _CASUALTY_WORD.match(word) and j != k:
             break  # the number belongs to the other casualty word
         value = _number(word)
         if value is not None and not _is_year(word) and not _is_age(text, words[j][2]):
             return value, words[j][1], words[k][2]
     for j in range(k + 1, min(len(words), k + 1 + _AFTER)):
         word = words[j][0]
-        if any(word.startswith(c) for c in KILLED + INJURED):
+        if _CASUALTY_WORD.match(word):
             break
         value = _number(word)
         if value is not None and not _is_year(word) and not _is_age(text, words[j][2]):
             return value, words[k][1], words[j][2]
-        if any(word.startswith(p) for p in ONE_PERSON):
+        if cue_pattern(ONE_PERSON, anchored=True).match(word):
             return 1, words[k][1], words[j][2]
     for j in range(k - 1, max(-1, k - 3), -1):
-        if any(words[j][0].startswith(p) for p in ONE_PERSON):
+        if cue_pattern(ONE_PERSON, anchored=True).match(words[j][0]):
             return 1, words[j][1], words[k][2]
     return None
 
@@ -144,7 +141,7 @@ def _is_age(text: str, end: int) -> bool:
 def _toll(text: str, cues: tuple[str, ...]) -> Evidence | None:
     words = _words(text)
     for k, (word, _start, _end) in enumerate(words):
-        if any(word.startswith(fold(c)) for c in cues if " " not in c):
+        if cue_pattern(cues, anchored=True).match(word):
             found = _count_near(words, k, text)
             if found:
                 value, start, end = found
@@ -158,9 +155,9 @@ def _side(folded: str, text: str) -> Evidence | None:
     hits = []
     for cues, code in ((RUSSIAN, "RU"), (UKRAINIAN, "UA")):
         for cue in cues:
-            for match in re.finditer(rf"(?<!\w){re.escape(fold(cue))}", folded):
+            for match in cue_pattern((cue,)).finditer(folded):
                 window = folded[max(0, match.start() - 14) : match.end() + 14]
-                agent = any(re.search(rf"(?<!\w){re.escape(fold(a))}", window) for a in AGENT_NOUNS)
+                agent = cue_pattern(AGENT_NOUNS).search(window) is not None
                 hits.append((not agent, match.start(), match, code))
     if not hits:
         return None

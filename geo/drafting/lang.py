@@ -9,6 +9,7 @@ inflected forms of Ukrainian and Russian ("загин" → загинув, за�
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Final
@@ -98,6 +99,7 @@ def detect_language(text: str) -> str:
     return "fr" if fr > en else "en"
 
 
+@functools.lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Lower case, accents off Latin letters (not й/ї), one kind of apostrophe: for lookups."""
     text = text.casefold().replace("’", "'").replace("ʼ", "'").replace("`", "'")
@@ -107,6 +109,14 @@ def fold(text: str) -> str:
             continue
         out.append(ch)
     return unicodedata.normalize("NFC", "".join(out)).replace("ё", "е")
+
+
+@functools.lru_cache(maxsize=256)
+def cue_pattern(cues: tuple[str, ...], *, anchored: bool = False) -> re.Pattern[str]:
+    """One compiled pattern for a cue list: any cue starting a word of folded text (or, with
+    `anchored`, at the very start). Built once per list; the longest cue is tried first."""
+    alternatives = "|".join(re.escape(fold(c.strip())) for c in sorted(cues, key=len, reverse=True))
+    return re.compile(rf"^(?:{alternatives})" if anchored else rf"(?<!\w)(?:{alternatives})")
 
 
 # --------------------------------------------------------------------------------------------
@@ -130,10 +140,16 @@ NUMBER_WORDS: Final[dict[str, int]] = {
     "дві": 2, "троє": 3, "трьох": 3, "три": 3, "четверо": 4, "чотирьох": 4, "чотири": 4,
     "п'ятеро": 5, "п'ятьох": 5, "п'ять": 5, "шестеро": 6, "шість": 6, "семеро": 7, "сім": 7,
     "восьмеро": 8, "вісім": 8, "дев'ять": 9, "десять": 10, "дванадцять": 12,
+    "одній": 1, "одному": 1, "одним": 1, "одніє": 1, "двом": 2, "трьом": 3, "п'яти": 5,
+    "шести": 6, "семи": 7, "восьми": 8, "дев'яти": 9, "десяти": 10, "дев'ятеро": 9,
+    "десятеро": 10, "одинадцять": 11, "тринадцять": 13, "чотирнадцять": 14,
+    "п'ятнадцять": 15, "двадцять": 20,
     # Russian
     "двое": 2, "двух": 2, "две": 2, "трое": 3, "троих": 3, "четыре": 4,
     "четырех": 4, "пятеро": 5, "пять": 5, "пятерых": 5, "шесть": 6, "семь": 7, "восемь": 8,
-    "девять": 9,
+    "девять": 9, "одном": 1, "одной": 1, "двум": 2, "двоих": 2, "трем": 3,
+    "пяти": 5, "девяти": 9, "одиннадцать": 11,
+    "двенадцать": 12, "тринадцать": 13, "четырнадцать": 14, "пятнадцать": 15, "двадцать": 20,
 }  # fmt: skip
 # Words that mean "one person" on their own: "a man was killed", "загинула жінка".
 ONE_PERSON: Final = (

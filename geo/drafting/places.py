@@ -129,7 +129,14 @@ class _Names:
     lat: np.ndarray
     lon: np.ndarray
     population: np.ndarray
+    geonameid: np.ndarray
     frame: object  # the gazetteer frame (read-only)
+    col: dict[str, np.ndarray]  # its text columns as arrays: row lookups without pandas
+
+
+_TEXT_COLUMNS: Final = (
+    "name", "country_code", "admin1_name_geonames", "admin2_name_geonames", "admin1_iso_3166_2",
+)  # fmt: skip
 
 
 @functools.lru_cache(maxsize=1)
@@ -157,7 +164,9 @@ def _names() -> _Names:
         frame["latitude"].to_numpy(),
         frame["longitude"].to_numpy(),
         frame["population"].to_numpy(),
+        frame["geonameid"].to_numpy(),
         frame,
+        {c: frame[c].to_numpy(dtype=object) for c in _TEXT_COLUMNS},
     )
 
 
@@ -317,10 +326,8 @@ def _lookup(
 
 def _pick(rows: tuple[int, ...], context: set[str]) -> int:
     """The likeliest place among namesakes: in a region the text names, in UA/RU, populous."""
-    frame = _names().frame
-    iso = frame["admin1_iso_3166_2"].to_numpy()
-    cc = frame["country_code"].to_numpy()
-    pop = _names().population
+    names = _names()
+    iso, cc, pop = names.col["admin1_iso_3166_2"], names.col["country_code"], names.population
 
     def score(r: int) -> float:
         return (
@@ -334,15 +341,16 @@ def _pick(rows: tuple[int, ...], context: set[str]) -> int:
 
 def _town(token_span: list[_Token], text: str, rows: tuple[int, ...], conf: float,
           context: set[str]) -> PlaceMention:  # fmt: skip
-    frame = _names().frame
+    names = _names()
+    col = names.col
     r = _pick(rows, context)
     start, end = token_span[0].start, token_span[-1].end
     return PlaceMention(
-        start, end, text[start:end], TOWN, str(frame["name"].iat[r]),
-        float(frame["latitude"].iat[r]), float(frame["longitude"].iat[r]),
-        str(frame["country_code"].iat[r]), str(frame["admin1_name_geonames"].iat[r]),
-        str(frame["admin1_iso_3166_2"].iat[r]), str(frame["admin2_name_geonames"].iat[r]),
-        1, int(frame["geonameid"].iat[r]), conf if len(rows) == 1 else conf - 0.1,
+        start, end, text[start:end], TOWN, str(col["name"][r]),
+        float(names.lat[r]), float(names.lon[r]),
+        str(col["country_code"][r]), str(col["admin1_name_geonames"][r]),
+        str(col["admin1_iso_3166_2"][r]), str(col["admin2_name_geonames"][r]),
+        1, int(names.geonameid[r]), conf if len(rows) == 1 else conf - 0.1,
     )  # fmt: skip
 
 
@@ -531,7 +539,7 @@ def _adjective(word: str, lang: str) -> bool:
 
 
 def _in_context(rows: tuple[int, ...], context: set[str]) -> bool:
-    iso = _names().frame["admin1_iso_3166_2"].to_numpy()
+    iso = _names().col["admin1_iso_3166_2"]
     return any(iso[r] in context for r in rows)
 
 
@@ -545,7 +553,7 @@ def _region_skeletons(iso: str) -> tuple[tuple[str, int], ...]:
     """(skeleton, row) of every name of every gazetteer place in one admin-1 region."""
     names = _names()
     frame = names.frame
-    rows = np.flatnonzero(frame["admin1_iso_3166_2"].to_numpy() == iso)
+    rows = np.flatnonzero(names.col["admin1_iso_3166_2"] == iso)
     pairs = []
     for r in rows:
         aliases = [frame["name"].iat[r], *frame["names_latin"].iat[r].split("|"),
