@@ -191,3 +191,46 @@ def test_drafts_frame_ids_avoid_taken() -> None:
     drafts = draft_events("Hier, un drone a frappé Poltava.", published=PUB, language="fr")
     frame = drafts_frame(drafts, taken={"sa-20250703-poltava"})
     assert frame["event_id"].tolist() == ["sa-20250703-poltava-2"]
+
+
+def test_follow_up_sentence_and_headline_join_the_dated_draft() -> None:
+    text = (
+        "Missile strike on Kramatorsk\n"
+        "On 27 June 2023 Russian missiles struck a café in Kramatorsk. "
+        "Thirteen people were killed, including a 17-year-old girl."
+    )
+    [d] = draft_events(text, published=date(2023, 6, 28))
+    assert d.fields["event_date"] == date(2023, 6, 27) and d.fields["fatalities"] == 13
+    assert "Thirteen people" in d.fields["sources"][0]["quote"]
+
+
+def test_coordinated_districts_and_authorities() -> None:
+    text = (
+        "Голова Дніпропетровської ОВА повідомив: уночі окупанти обстріляли Нікополь, "
+        "Марганецьку та Покровську громади."
+    )
+    drafts = draft_events(text, published=PUB, language="uk")
+    by_place = {d.fields["location"]: d for d in drafts}
+    assert set(by_place) >= {"Nikopol", "Marhanets"}
+    assert by_place["Marhanets"].fields["geo_precision"] == 2
+    assert all(d.admin1_iso == "UA-12" for d in drafts)
+    assert all(d.fields["geo_precision"] != 3 for d in drafts)  # the ОВА is not a region draft
+
+
+def test_people_are_not_places_and_spellings_are_found_in_the_region() -> None:
+    text = (
+        "Volodymyr Zelensky said Russian drones struck the village of Velykopysarivka "
+        "in Sumy region overnight."
+    )
+    [d] = draft_events(text, published=PUB, language="en")
+    assert d.fields["location"] == "Velyka Pysarivka" and d.admin1_iso == "UA-59"
+
+
+def test_ages_are_not_counts_and_24_hours_is_not_a_date() -> None:
+    h = what_happened("A 74-year-old woman was killed when a shell hit her house.")
+    assert h.fatalities is not None and h.fatalities.value == 1
+    assert not [d for d in find_dates("en 24 heures, 300 frappes", "fr", PUB) if not d.relative]
+    [night] = [
+        d for d in find_dates("dans la nuit de mercredi à jeudi", "fr", PUB) if "di" in d.text
+    ]
+    assert night.text == "jeudi" and night.date == date(2025, 7, 3)

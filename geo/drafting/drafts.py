@@ -216,7 +216,7 @@ def draft_events(
             continue
         struck = [m for m in inside if _role(sentence, m, text) is None]
         towns = [m for m in struck if m.kind != REGION]
-        struck = [m for m in struck if not _qualifies(m, towns)]
+        struck = [m for m in struck if not _qualifies(m, towns, sentence)]
         if not inside and last is not None and _same_paragraph(text, sentences[last[1]], sentence):
             _follow_up(drafts[last[0]], happening, sentence, n)  # "Thirteen people were killed."
         toll_owner = _toll_owner(struck, sentence, happening)
@@ -289,16 +289,21 @@ def _carry(own: list[DateMention], carried: DateMention | None) -> DateMention |
     return exact[-1] if exact else carried
 
 
-def _qualifies(mention: PlaceMention, towns: list[PlaceMention]) -> bool:
+def _qualifies(mention: PlaceMention, towns: list[PlaceMention], sentence: Sentence) -> bool:
     """A region or district that only says where a town named in the same sentence lies:
-    "Sadove, Kherson region", "Волчанска, что в Чугуевском районе"."""
+    "Sadove, Kherson region", "Волчанска, что в Чугуевском районе" (but not a list:
+    "Нікополь, Марганецьку та Покровську громади")."""
     if mention.kind == REGION:
         return any(t.admin1_iso == mention.admin1_iso for t in towns)
     if mention.kind == DISTRICT:
-        return any(
-            t.kind == TOWN and t.admin1_iso == mention.admin1_iso and t.end <= mention.start
-            for t in towns
-        )
+        located = any(fold(w) in LOCATIVE for w in _before_words(sentence, mention, 2).split())
+        for town in towns:
+            if town.kind != TOWN or town.admin1_iso != mention.admin1_iso:
+                continue
+            between = sentence.text[town.end - sentence.start : mention.start - sentence.start]
+            if town.end <= mention.start and (located or not between.strip()):
+                return True  # "… в Чугуевском районе", "Каменский Хутор Климовского района"
+        return False
     return False
 
 

@@ -375,9 +375,17 @@ def _region_mention(tokens: list[_Token], text: str, iso: str, conf: float) -> P
     assert reg is not None
     start, end = tokens[0].start, tokens[-1].end
     return PlaceMention(
-        start, end, text[start:end], REGION, reg.name, reg.latitude, reg.longitude,
+        start, end, text[start:end], REGION, _region_label(reg), reg.latitude, reg.longitude,
         reg.country, reg.name, iso, "", 3, None, conf,
     )  # fmt: skip
+
+
+def _region_label(reg: Region) -> str:
+    """How a region-level draft names its place: "Donetsk Oblast", not "Donetsk" (the city)."""
+    cities_and_crimea = ("UA-30", "UA-40", "UA-43")
+    if reg.country != "UA" or reg.iso in cities_and_crimea or fold(reg.name).endswith("oblast"):
+        return reg.name
+    return f"{reg.name} Oblast"
 
 
 _SETTLEMENT_CUES: Final = frozenset(fold(w) for w in SETTLEMENT_BEFORE)
@@ -531,6 +539,14 @@ def _towns_from(tokens: list[_Token], i: int, text: str, lang: str,
     return []
 
 
+def _adjectival_name(word: str) -> bool:
+    """ "Марганецьку", "Bilopilska", "Kupiansky": the adjective a district is named with."""
+    folded = fold(word)
+    if not _is_cyrillic(word):
+        return folded.endswith(("ska", "sky", "skyi", "skiy", "skaya", "ske"))
+    return _adjective(word, "uk") or _adjective(word, "ru")
+
+
 def _adjective(word: str, lang: str) -> bool:
     if not _is_cyrillic(word):
         return False
@@ -600,10 +616,10 @@ def _is_district_word(word: str) -> bool:
 
 def _district_ahead(tokens: list[_Token], i: int) -> int | None:
     """Index of the district word a name at `i` belongs to: the next word ("Сумську
-    громаду"), or after coordinated names ("Марганецьку та Покровську громади")."""
+    громаду"), or after coordinated adjectives ("Марганецьку та Покровську громади")."""
     for j in range(i + 1, min(len(tokens), i + 5)):
         if _is_district_word(tokens[j].text):
-            return j
+            return j if j == i + 1 or _adjectival_name(tokens[i].text) else None
         if not (tokens[j].capital or fold(tokens[j].text) in _JOINERS):
             return None
     return None
