@@ -11,7 +11,8 @@ For each report it drafts events with the report's language and publication date
   region-level and a gold strike lies in their admin-1 (a draft on a place the text names
   only as a capital, dateline, launch area or interception area counts against it);
 - date / type / fatalities accuracy over matched gold events that state a value (date: the
-  same day; type: the ACLED sub-event type implied by the gold weapon; fatalities: equal);
+  same day, or the same ISO week / month when the gold date is week / month precision;
+  type: the ACLED sub-event type implied by the gold weapon; fatalities: equal);
 - time per report: median of 5 runs, each reading the text afresh (word caches emptied), after
   the one-time loading of the gazetteer index and dictionaries (reported separately);
 - a baseline in the same run: every capitalised word that is a gazetteer name as written
@@ -113,11 +114,23 @@ def _score(t: dict[str, list], rows: list[dict], events: list[dict]) -> None:
         if not hit:
             continue
         if g["date"]:
-            t["date"].append(any(str(r["event_date"]) == g["date"] for r in hit))
+            t["date"].append(any(_same_date(r["event_date"], g) for r in hit))
         if g["weapon"] in SUB_TYPE:
             t["type"].append(any(r["sub_event_type"] == SUB_TYPE[g["weapon"]] for r in hit))
         if g["fatalities"] is not None:
             t["fat"].append(any(r["fatalities"] == g["fatalities"] for r in hit))
+
+
+def _same_date(drafted: object, gold: dict) -> bool:
+    """The same day; for a gold date of week or month precision, the same week or month."""
+    if drafted is None:
+        return False
+    day, want = date.fromisoformat(str(drafted)[:10]), date.fromisoformat(gold["date"])
+    if gold["time_precision"] == 2:
+        return day.isocalendar()[:2] == want.isocalendar()[:2]
+    if gold["time_precision"] == 3:
+        return (day.year, day.month) == (want.year, want.month)
+    return day == want
 
 
 def _forget_text() -> None:

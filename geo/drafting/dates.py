@@ -95,6 +95,9 @@ class DateMention:
     date: date
     time_precision: int
     relative: bool
+    #: How specific the phrase is: 3 a written date, 2 a named day ("samedi", "вчора"),
+    #: 1 a part of the day or a span ("overnight", "this week"). The most specific wins.
+    rank: int = 3
 
 
 @functools.lru_cache(maxsize=1)
@@ -160,7 +163,7 @@ def find_dates(text: str, lang: str, published: date | None) -> list[DateMention
     for match in explicit:
         day = _explicit(match, lang, base)
         if day is not None:
-            found.append(DateMention(match.start(), match.end(), match[0], day, 1, False))
+            found.append(DateMention(match.start(), match.end(), match[0], day, 1, False, 3))
     taken = [(m.start, m.end) for m in found]
     folded = fold(text)  # same length as text for Latin and Cyrillic letters
     if len(folded) != len(text):
@@ -170,15 +173,10 @@ def find_dates(text: str, lang: str, published: date | None) -> list[DateMention
             if _overlaps(match.start(), match.end(), taken):
                 continue
             day = base - timedelta(days=days)
+            rank = 2 if days and precision == 1 else 1  # "вчора" names a day; "вночі" does not
+            phrase = text[match.start() : match.end()]
             found.append(
-                DateMention(
-                    match.start(),
-                    match.end(),
-                    text[match.start() : match.end()],
-                    day,
-                    precision,
-                    True,
-                )
+                DateMention(match.start(), match.end(), phrase, day, precision, True, rank)
             )
             taken.append((match.start(), match.end()))
     weekdays = sorted(
@@ -194,7 +192,7 @@ def find_dates(text: str, lang: str, published: date | None) -> list[DateMention
         back = (base.weekday() - weekday) % 7
         day = base - timedelta(days=back)
         found.append(DateMention(match.start(), match.end(), text[match.start() : match.end()],
-                                 day, 1, True))  # fmt: skip
+                                 day, 1, True, 2))  # fmt: skip
     return sorted(found, key=lambda m: m.start)
 
 

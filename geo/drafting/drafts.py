@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 import pandas as pd
 
 from geo.drafting.dates import DateMention, find_dates
-from geo.drafting.happened import Happening, what_happened
+from geo.drafting.happened import Evidence, Happening, sub_event_type, what_happened
 from geo.drafting.lang import (
     ACTOR_NAMES,
     AUTHORITY_AFTER,
@@ -167,8 +167,8 @@ def _date_for(
     inside = [d for d in dates if sentence.start <= d.start < sentence.end]
     if not inside:
         return carried
-    explicit = [d for d in inside if not d.relative] or inside
-    return min(explicit, key=lambda d: abs(d.start - mention.start))
+    best = max(d.rank for d in inside)  # a written date, then a named day, then "overnight"
+    return min((d for d in inside if d.rank == best), key=lambda d: abs(d.start - mention.start))
 
 
 def draft_events(
@@ -205,9 +205,12 @@ def draft_events(
     carried_date: DateMention | None = None
     carried_side: tuple[str, str] | None = None
     last: tuple[tuple[object, date], int] | None = None  # the latest draft and its sentence
+    weapons: dict[int, Evidence] = {}  # sentence -> the weapon it names
     for n, sentence in enumerate(sentences):
         inside = [m for m in places if sentence.start <= m.start < sentence.end]
         happening = what_happened(sentence.text)
+        if happening.weapon is not None:
+            weapons[n] = happening.weapon
         if happening.side is not None:
             carried_side = (str(happening.side.value), happening.side.text)
         own_dates = [d for d in dates if sentence.start <= d.start < sentence.end]
@@ -237,7 +240,23 @@ def draft_events(
                 mention.admin1_iso,
             )  # fmt: skip
         carried_date = _carry(own_dates, carried_date)
-    return _fold_undated(list(drafts.values()))
+    out = _fold_undated(list(drafts.values()))
+    for draft in out:
+        if draft.fields["weapon"] is None:
+            _weapon_from_lead(draft, weapons)
+    return out
+
+
+def _weapon_from_lead(draft: Draft, weapons: dict[int, Evidence]) -> None:
+    """No weapon in the draft's sentences: the one an earlier sentence (the lead, often)
+    names, flagged for review ("Russia attacked … with drones. A man died in Bilopillia.")."""
+    earlier = [n for n in weapons if n < min(draft.sentences)]
+    if earlier:
+        ev = weapons[max(earlier)]
+        draft.fields["weapon"] = ev.value
+        draft.fields["sub_event_type"] = sub_event_type(str(ev.value))
+        draft.evidence["weapon"] = f"{ev.text} (earlier sentence)"
+        draft.review.append("weapon: from an earlier sentence")
 
 
 def _same_paragraph(text: str, first: Sentence, later: Sentence) -> bool:
@@ -247,12 +266,14 @@ def _same_paragraph(text: str, first: Sentence, later: Sentence) -> bool:
 def _follow_up(draft: Draft, happening: Happening, sentence: Sentence, n: int) -> None:
     """A sentence that names no place but gives the toll of the strike just reported."""
     added = False
-    for name in ("fatalities", "injuries"):
+    for name in ("fatalities", "injuries", "weapon"):
         ev = getattr(happening, name)
         if ev is not None and draft.fields.get(name) is None:
-            draft.fields[name] = int(ev.value)  # type: ignore[arg-type]
+            draft.fields[name] = ev.value if name == "weapon" else int(ev.value)  # type: ignore[arg-type]
             draft.evidence[name] = ev.text
             added = True
+    if draft.fields.get("weapon"):
+        draft.fields["sub_event_type"] = sub_event_type(str(draft.fields["weapon"]))
     if added and n not in draft.sentences:
         draft.sentences.append(n)
         src = draft.fields["sources"][0]  # type: ignore[index]
@@ -359,15 +380,17 @@ def _fields(
         review.append("actor: from an earlier sentence")
     else:
         review.append("actor: the text does not say who struck")
+    at = mention.start - sentence.start
+    weapon = happening.weapon_near(at, at + len(mention.text))
     fields: dict[str, object] = {
         "event_date": day,
         "time_precision": time_precision,
         "event_type": "Explosions/Remote violence",
-        "sub_event_type": happening.sub_event_type,
+        "sub_event_type": sub_event_type(weapon.value if weapon else None),  # type: ignore[arg-type]
         "actor1": actor,
         "actor2": None,
         "target": happening.target.value if happening.target else None,
-        "weapon": happening.weapon.value if happening.weapon else None,
+        "weapon": weapon.value if weapon else None,
         "country": mention.country,
         "admin1": mention.admin1 or None,
         "admin2": (mention.admin2 or None) if precision < 3 else None,
@@ -378,10 +401,10 @@ def _fields(
         "fatalities": None,
         "injuries": None,
     }
-    for name in ("target", "weapon"):
-        ev = getattr(happening, name)
-        if ev is not None:
-            evidence[name] = ev.text
+    if happening.target is not None:
+        evidence["target"] = happening.target.text
+    if weapon is not None:
+        evidence["weapon"] = weapon.text
     if owns_toll:
         for name in ("fatalities", "injuries"):
             ev = getattr(happening, name)
@@ -405,6 +428,8 @@ def _merge(draft: Draft, fields: dict[str, object], evidence: dict[str, str], qu
         elif name in ("fatalities", "injuries") and value is not None and int(value) > int(current):  # type: ignore[arg-type]
             draft.fields[name] = value
             draft.evidence[name] = evidence[name]
+    if draft.fields.get("weapon"):
+        draft.fields["sub_event_type"] = sub_event_type(str(draft.fields["weapon"]))
     if n not in draft.sentences:
         draft.sentences.append(n)
         src = draft.fields["sources"][0]  # type: ignore[index]

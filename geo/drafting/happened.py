@@ -73,12 +73,36 @@ class Happening:
     fatalities: Evidence | None = None
     injuries: Evidence | None = None
     spans: list[tuple[int, int, str]] = field(default_factory=list)  # casualty phrases
+    weapons: list[Evidence] = field(default_factory=list)  # every weapon word, in order
 
     @property
     def sub_event_type(self) -> str:
         """ACLED sub-event type from the weapon; shelling when the report does not say."""
-        weapon = self.weapon.value if self.weapon else None
-        return _SUB_TYPES.get(weapon, "Shelling/artillery/missile attack")  # type: ignore[arg-type]
+        return sub_event_type(self.weapon.value if self.weapon else None)  # type: ignore[arg-type]
+
+    def weapon_near(self, start: int, end: int) -> Evidence | None:
+        """The weapon named closest to a place (offsets in the sentence): "авиаудар по
+        Ивановке и обстреляли Куриловку" gives each village its own. A generic "shelling"
+        counts only when nothing more specific is near."""
+        if not self.weapons:
+            return None
+
+        def distance(ev: Evidence) -> float:
+            gap = start - ev.end if ev.end <= start else 1.5 * max(0, ev.start - end)
+            generic = ev.value == "artillery" and _GENERIC.match(ev.text.casefold())
+            return gap + (15 if generic else 0)
+
+        return min(self.weapons, key=distance)
+
+
+def sub_event_type(weapon: str | None) -> str:
+    """ACLED sub-event type for a weapon: drones, bombs and aircraft are air/drone strikes;
+    missiles, artillery and rocket launchers are shelling/artillery/missile attacks."""
+    return _SUB_TYPES.get(weapon, "Shelling/artillery/missile attack")  # type: ignore[arg-type]
+
+
+#: Words for shelling in general ("обстріл", "shelling"), weaker than a named weapon.
+_GENERIC: Final = re.compile(r"shell|обстр|bombard|pilonn")
 
 
 def _words(text: str) -> list[tuple[str, int, int]]:
@@ -188,6 +212,16 @@ def _family(
     return Evidence(value, text[match.start() : stop], match.start(), stop)
 
 
+def _every(folded: str, text: str, families: tuple) -> list[Evidence]:
+    found = []
+    for cues, value in families:
+        for match in cue_pattern(cues).finditer(folded):
+            end = re.match(r"\w*", folded[match.end() :])
+            stop = match.end() + (end.end() if end else 0)
+            found.append(Evidence(value, text[match.start() : stop], match.start(), stop))
+    return sorted(found, key=lambda ev: ev.start)
+
+
 def what_happened(sentence: str) -> Happening:
     """Read one sentence: strike or not, weapon, target, acting side and casualties.
 
@@ -200,6 +234,7 @@ def what_happened(sentence: str) -> Happening:
     intercepted = _find(folded, INTERCEPTED) is not None
     happening = Happening(is_strike=is_strike, intercepted_only=False)
     happening.weapon = _family(folded, sentence, WEAPONS, fallback="artillery")
+    happening.weapons = _every(folded, sentence, WEAPONS)
     happening.target = _family(folded, sentence, TARGETS)
     happening.side = _side(folded, sentence)
     happening.fatalities = _toll(sentence, KILLED)

@@ -204,7 +204,8 @@ STRIKE_CUES: Final = (
 WEAPONS: Final[tuple[tuple[tuple[str, ...], str], ...]] = (
     (("mlrs", "grad", "uragan", "smerch", "tornado", "lance-roquette", "lance-roquettes",
       "рсзв", "рсзо", "град", "ураган", "смерч", "торнадо", "реактивн"), "MLRS"),
-    (("glide bomb", "guided bomb", "aerial bomb", "kab", "bombe", "bombes", "fab-",
+    (("glide bomb", "guided bomb", "aerial bomb", "kab", "bombe", "bombes", "fab-", "bombing",
+      "bombed",
       "авіабомб", "авиабомб", "каб", "керован", "управляем", "фаб"), "aerial bomb"),
     (("drone", "uav", "shahed", "geran", "дрон", "бпла", "безпілот", "беспилот", "шахед",
       "герань", "fpv"), "drone"),
