@@ -234,3 +234,26 @@ def test_ages_are_not_counts_and_24_hours_is_not_a_date() -> None:
         d for d in find_dates("dans la nuit de mercredi à jeudi", "fr", PUB) if "di" in d.text
     ]
     assert night.text == "jeudi" and night.date == date(2025, 7, 3)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "killed", "injured"),
+    [
+        ("Внаслідок удару поранено двох чоловіків, загиблих немає.", 0, 2),
+        ("После атаки беспилотника пострадавших нет.", 0, 0),
+        ("Un drone a frappé une voiture, tuant deux hommes.", 2, None),
+        ("При обстреле погиб водитель грузовика.", 1, None),
+    ],
+)
+def test_tolls_with_negation_and_people(sentence: str, killed: int, injured: int | None) -> None:
+    h = what_happened(sentence)
+    assert (h.fatalities.value if h.fatalities else None) == killed
+    assert (h.injuries.value if h.injuries else None) == injured
+
+
+def test_each_place_gets_its_nearest_weapon() -> None:
+    text = "Вчера армия РФ нанесла авиаудар по Купянску и обстреляла из РСЗО Изюм."
+    drafts = {d.fields["location"]: d for d in draft_events(text, published=PUB, language="ru")}
+    assert drafts["Kupyansk"].fields["weapon"] == "air strike"
+    assert drafts["Izyum"].fields["weapon"] == "MLRS"
+    assert drafts["Izyum"].fields["sub_event_type"] == "Shelling/artillery/missile attack"

@@ -220,7 +220,11 @@ def draft_events(
         struck = [m for m in inside if _role(sentence, m, text) is None]
         towns = [m for m in struck if m.kind != REGION]
         struck = [m for m in struck if not _qualifies(m, towns, sentence)]
-        if not inside and last is not None and _same_paragraph(text, sentences[last[1]], sentence):
+        if (
+            not inside
+            and last is not None
+            and (last[1] == n - 1 or _same_paragraph(text, sentences[last[1]], sentence))
+        ):
             _follow_up(drafts[last[0]], happening, sentence, n)  # "Thirteen people were killed."
         toll_owner = _toll_owner(struck, sentence, happening)
         for mention in struck:

@@ -101,6 +101,17 @@ def sub_event_type(weapon: str | None) -> str:
     return _SUB_TYPES.get(weapon, "Shelling/artillery/missile attack")  # type: ignore[arg-type]
 
 
+#: A casualty word followed by "none": "загиблих немає", "погибших нет", "no one was killed".
+_NONE_AFTER: Final = r"(?:\s+[\w'-]+){0,3}?\s+(?:немає|нема|нет|не було|не было)(?!\w)"
+_NO_ANY: Final = rf"(?<!\w)(?:жертв\w*|постражд\w*|пострадавш\w*){_NONE_AFTER}"
+_NO_DEAD: Final = re.compile(
+    rf"{_NO_ANY}|(?<!\w)(?:загибл\w*|погибш\w*|убит\w*){_NONE_AFTER}|no (?:one|deaths)"
+    r"|nobody was killed|aucun mort|pas de morts?"
+)
+_NO_HURT: Final = re.compile(
+    rf"{_NO_ANY}|(?<!\w)(?:поранен\w*|ранен\w*){_NONE_AFTER}"
+    r"|no (?:one was )?injur\w*|aucun blessé|pas de blessés?"
+)
 #: Words for shelling in general ("обстріл", "shelling"), weaker than a named weapon.
 _GENERIC: Final = re.compile(r"shell|обстр|bombard|pilonn")
 
@@ -115,6 +126,23 @@ def _words(text: str) -> list[tuple[str, int, int]]:
 def _find(folded: str, cues: tuple[str, ...]) -> re.Match[str] | None:
     """First cue (a word-start stem, or a phrase) in folded text."""
     return cue_pattern(cues).search(folded)
+
+
+_ARTICLES: Final = frozenset({"a", "an", "un", "une"})
+
+
+def _count_at(words: list[tuple[str, int, int]], j: int, text: str) -> int | None:
+    """The count word `j` gives: a number (not a year or an age), or an article before a
+    person or a casualty ("un homme", "un mort", "a woman"); None otherwise ("un drone")."""
+    word = words[j][0]
+    if word in _ARTICLES:
+        nxt = words[j + 1][0] if j + 1 < len(words) else ""
+        person = cue_pattern(ONE_PERSON, anchored=True).match(nxt)
+        return 1 if person or _CASUALTY_WORD.match(nxt) else None
+    value = _number(word)
+    if value is None or _is_year(word) or _is_age(text, words[j][2]):
+        return None
+    return value
 
 
 def _number(word: str) -> int | None:
@@ -132,19 +160,21 @@ def _count_near(
         word = words[j][0]
         if _CASUALTY_WORD.match(word) and j != k:
             break  # the number belongs to the other casualty word
-        value = _number(word)
-        if value is not None and not _is_year(word) and not _is_age(text, words[j][2]):
+        value = _count_at(words, j, text)
+        if value is not None:
             return value, words[j][1], words[k][2]
     for j in range(k + 1, min(len(words), k + 1 + _AFTER)):
         word = words[j][0]
         if _CASUALTY_WORD.match(word):
             break
-        value = _number(word)
-        if value is not None and not _is_year(word) and not _is_age(text, words[j][2]):
+        value = _count_at(words, j, text)
+        if value is not None:
             return value, words[k][1], words[j][2]
         if cue_pattern(ONE_PERSON, anchored=True).match(word):
             return 1, words[k][1], words[j][2]
     for j in range(k - 1, max(-1, k - 3), -1):
+        if _CASUALTY_WORD.match(words[j][0]):
+            break
         if cue_pattern(ONE_PERSON, anchored=True).match(words[j][0]):
             return 1, words[j][1], words[k][2]
     return None
@@ -239,6 +269,11 @@ def what_happened(sentence: str) -> Happening:
     happening.side = _side(folded, sentence)
     happening.fatalities = _toll(sentence, KILLED)
     happening.injuries = _toll(sentence, INJURED)
+    for name, negated in (("fatalities", _NO_DEAD), ("injuries", _NO_HURT)):
+        match = negated.search(folded)
+        if match:  # "загиблих немає", "пострадавших нет": zero, whatever else was counted
+            ev = Evidence(0, sentence[match.start() : match.end()], match.start(), match.end())
+            setattr(happening, name, ev)
     no_victims = _find(folded, NO_VICTIMS)
     if no_victims is not None:
         ev = Evidence(0, sentence[no_victims.start() : no_victims.end()], no_victims.start(),

@@ -156,7 +156,8 @@ ONE_PERSON: Final = (
     "man", "woman", "person", "civilian", "child", "boy", "girl", "resident", "driver",
     "homme", "femme", "personne", "civil", "enfant", "habitant",
     "чоловік", "жінк", "дитин", "мешкан", "цивільн", "водій", "людин",
-    "мужчин", "женщин", "ребен", "ребён", "житель", "жительниц", "мирн",
+    "мужчин", "женщин", "ребен", "ребён", "житель", "жительниц", "мирн", "водител",
+    "пассажир", "пасажир", "passenger", "passager", "conducteur", "человек",
     "general", "général", "commander", "commandant", "officer", "officier", "soldier", "soldat",
     "генерал", "командир", "офіцер", "офицер",
 )  # fmt: skip
@@ -175,7 +176,7 @@ NO_VICTIMS: Final = (
 
 KILLED: Final = (
     "killed", "killing", "dead", "died", "deaths", "death toll", "fatalities", "lives",
-    "mort", "morts", "tué", "tués", "tuées", "décès", "décédé", "péri",
+    "mort", "morts", "tué", "tués", "tuée", "tuées", "tuant", "tuer", "décès", "décédé", "péri",
     "загин", "загибл", "вбит", "вбив", "убит", "убив", "погиб", "погибш", "жертв",
 )  # fmt: skip
 INJURED: Final = (

@@ -507,7 +507,8 @@ def _common_word(token: _Token, text: str, lang: str) -> bool:
     if not parses or not parses[0].is_known:
         return False
     tag = parses[0].tag
-    return "ADJF" in tag or not any(t in tag for t in ("Geox", "Name", "Surn", "Patr", "Orgn"))
+    grammemes = set(tag.grammemes)  # the Ukrainian tag set has no Geox/Name: compare sets
+    return "ADJF" in grammemes or not grammemes & {"Geox", "Name", "Surn", "Patr", "Orgn"}
 
 
 def _towns_from(tokens: list[_Token], i: int, text: str, lang: str,
@@ -551,7 +552,7 @@ def _adjective(word: str, lang: str) -> bool:
     if not _is_cyrillic(word):
         return False
     parses = _morph(lang if lang in ("uk", "ru") else "ru").parse(word.casefold())
-    return bool(parses) and "ADJF" in parses[0].tag
+    return bool(parses) and "ADJF" in parses[0].tag.grammemes
 
 
 def _in_context(rows: tuple[int, ...], context: set[str]) -> bool:
