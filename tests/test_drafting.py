@@ -169,7 +169,7 @@ def test_seed_article_chain(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     korenevo = records["Korenevo"]
     assert korenevo["admin1"] == "Kursk Oblast" and korenevo["fatalities"] == 1
     lipetsk = [r for r in records.values() if r["admin1"] == "Lipetsk Oblast"]
-    assert lipetsk and lipetsk[0]["target"] == "plant"
+    assert lipetsk and lipetsk[0]["target"] == "plant (Energuiïa)"  # named, not a place
     donetsk = [r for r in records.values() if r["country"] == "UA" and r["geo_precision"] == 3]
     assert donetsk and donetsk[0]["weapon"] == "drone"
     assert donetsk[0]["target"] == "ammunition depot"

@@ -247,14 +247,22 @@ def draft_events(
     out = _fold_undated(list(drafts.values()))
     for draft in out:
         if draft.fields["weapon"] is None:
-            _weapon_from_lead(draft, weapons)
+            _weapon_from_lead(draft, weapons, text, sentences)
     return out
 
 
-def _weapon_from_lead(draft: Draft, weapons: dict[int, Evidence]) -> None:
-    """No weapon in the draft's sentences: the one an earlier sentence (the lead, often)
-    names, flagged for review ("Russia attacked … with drones. A man died in Bilopillia.")."""
-    earlier = [n for n in weapons if n < min(draft.sentences)]
+def _weapon_from_lead(
+    draft: Draft, weapons: dict[int, Evidence], text: str, sentences: list[Sentence]
+) -> None:
+    """No weapon in the draft's sentences: the one named earlier in its paragraph or in the
+    report's first two sentences (headline and lead), flagged for review ("Russia attacked
+    communities with drones. … A man died in the Bilopillia community.")."""
+    first = min(draft.sentences)
+    earlier = [
+        n
+        for n in weapons
+        if n < first and (n < 2 or _same_paragraph(text, sentences[n], sentences[first]))
+    ]
     if earlier:
         ev = weapons[max(earlier)]
         draft.fields["weapon"] = ev.value
@@ -407,6 +415,10 @@ def _fields(
     }
     if happening.target is not None:
         evidence["target"] = happening.target.text
+        name = _proper_name_after(sentence, happening.target.end)
+        if name:  # "l'usine Energuiïa": the plant's name, kept as the text spells it
+            fields["target"] = f"{fields['target']} ({name})"
+            evidence["target"] += f" {name}"
     if weapon is not None:
         evidence["weapon"] = weapon.text
     if owns_toll:
@@ -418,6 +430,18 @@ def _fields(
     if mention.kind == REGION:
         review.append("place: region only; point at the region's centre")
     return fields, evidence, review
+
+
+_NAME_AFTER: Final = re.compile(r"\s+[«\"“]?([A-ZА-ЯІЇЄҐ][\w'’-]+(?:[ -][A-ZА-ЯІЇЄҐ][\w'’-]+)?)")
+
+
+def _proper_name_after(sentence: Sentence, at: int) -> str | None:
+    """A capitalised name right after a target word ("usine Energuiïa", "завод «Энергия»"),
+    unless it is a place the drafter knows."""
+    match = _NAME_AFTER.match(sentence.text, at)
+    if not match or find_places(match[1], detect_language(sentence.text)):
+        return None
+    return match[1]
 
 
 def _merge(draft: Draft, fields: dict[str, object], evidence: dict[str, str], quote: str,

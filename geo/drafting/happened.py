@@ -112,6 +112,11 @@ _NO_HURT: Final = re.compile(
     rf"{_NO_ANY}|(?<!\w)(?:поранен\w*|ранен\w*){_NONE_AFTER}"
     r"|no (?:one was )?injur\w*|aucun blessé|pas de blessés?"
 )
+#: "…qui fournit des composants pour la fabrication de missiles": a product, not the weapon.
+_PRODUCT: Final = re.compile(
+    r"(?:fabrication|production|produces|manufactur\w*|components?|composants?|виробництв\w*|"
+    r"производств\w*|комплектующ\w*|компонент\w*|випуск\w*|выпуск\w*)(?:\W+\w+){0,4}\W*$"
+)
 #: Words for shelling in general ("обстріл", "shelling"), weaker than a named weapon.
 _GENERIC: Final = re.compile(r"shell|обстр|bombard|pilonn")
 
@@ -263,8 +268,11 @@ def what_happened(sentence: str) -> Happening:
     is_strike = _find(folded, STRIKE_CUES) is not None
     intercepted = _find(folded, INTERCEPTED) is not None
     happening = Happening(is_strike=is_strike, intercepted_only=False)
-    happening.weapon = _family(folded, sentence, WEAPONS, fallback="artillery")
-    happening.weapons = _every(folded, sentence, WEAPONS)
+    happening.weapons = [
+        ev for ev in _every(folded, sentence, WEAPONS) if not _PRODUCT.search(folded, 0, ev.start)
+    ]
+    specific = [ev for ev in happening.weapons if not _GENERIC.match(ev.text.casefold())]
+    happening.weapon = (specific or happening.weapons or [None])[0]
     happening.target = _family(folded, sentence, TARGETS)
     happening.side = _side(folded, sentence)
     happening.fatalities = _toll(sentence, KILLED)

@@ -461,7 +461,7 @@ def find_places(text: str, lang: str) -> list[PlaceMention]:
                     used.update({i, j})
                     context.add(iso)
     for i, tok in enumerate(tokens):
-        if i in used or not tok.capital or fold(tok.text) in NOT_PLACES:
+        if i in used or not tok.capital or _bare(tok.text) in NOT_PLACES:
             continue
         if not _is_region_word(tok.text):
             for mention in _towns_from(tokens, i, text, lang, context):
@@ -469,7 +469,7 @@ def find_places(text: str, lang: str) -> list[PlaceMention]:
                     context.add(mention.admin1_iso)
     # Second pass with the context of every region and unambiguous town the text names.
     for i, tok in enumerate(tokens):
-        if i in used or not tok.capital or fold(tok.text) in NOT_PLACES:
+        if i in used or not tok.capital or _bare(tok.text) in NOT_PLACES:
             continue
         if _is_region_word(tok.text) or _is_person(tokens, i, text):
             continue
@@ -480,6 +480,11 @@ def find_places(text: str, lang: str) -> list[PlaceMention]:
             mentions.append(_as_district(mention, tokens, i, i + n, text))
             break
     return sorted(mentions, key=lambda m: m.start)
+
+
+def _bare(word: str) -> str:
+    """Folded, without a French elision: "l'Ukraine" → "ukraine"."""
+    return _ELISION.sub("", fold(word))
 
 
 def _is_person(tokens: list[_Token], i: int, text: str) -> bool:
