@@ -135,10 +135,10 @@ def _same_date(drafted: object, gold: dict) -> bool:
 
 def _forget_text() -> None:
     """Empty the caches that remember words of texts already read (not the loaded data)."""
-    from geo.drafting import dates, lang, places
+    from geo.drafting import dates, lang, names
 
     lang.fold.cache_clear()
-    places.word_forms.cache_clear()
+    names.word_forms.cache_clear()
     dates._parse_day_month.cache_clear()
 
 
@@ -149,9 +149,9 @@ def _naive(text: str) -> list[dict]:
     """Baseline: every capitalised word that is a gazetteer name as written becomes a
     town-level point (the most populous namesake), as a plain dictionary geoparser would."""
     from geo.drafting.lang import fold
-    from geo.drafting.places import _names
+    from geo.drafting.names import name_index
 
-    names = _names()
+    names = name_index()
     out = []
     for word in re.findall(r"\b[A-ZА-ЯІЇЄ][\w'’-]+", text):
         rows = names.exact.get(fold(word))

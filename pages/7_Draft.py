@@ -59,15 +59,25 @@ st.subheader(f"{len(drafts)} draft event(s)")
 shown = ["event_id", "event_date", "time_precision", "location", "admin1", "geo_precision",
          "actor1", "weapon", "target", "fatalities", "injuries"]  # fmt: skip
 table = frame[shown].copy()
+table["confidence"] = [d.confidence for d in drafts]
 table["check"] = ["; ".join(d.review) for d in drafts]
 table["quote"] = [d.fields["sources"][0]["quote"] for d in drafts]
 edited = st.data_editor(
     table,
     hide_index=True,
     width="stretch",
-    disabled=["event_id", "admin1", "check", "quote"],
+    disabled=["event_id", "admin1", "confidence", "check", "quote"],
     key="draft_table",
 )
+
+with st.expander("The words behind each value"):
+    st.dataframe(
+        pd.DataFrame(
+            [{"event_id": i, **d.evidence} for i, d in zip(frame["event_id"], drafts, strict=True)]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 
 small = folium.Map(location=[float(frame["latitude"].mean()), float(frame["longitude"].mean())],
                    zoom_start=5, tiles=None)  # fmt: skip

@@ -6,95 +6,39 @@ every such mention with its text span, resolves it to a gazetteer place or an ad
 (ISO 3166-2) with a point and an ACLED `geo_precision`, and leaves the question "was this the
 strike location?" to `geo.drafting.drafts`.
 
-Names are looked up in an index of every GeoNames name (main, Latin and Cyrillic alternates,
-which include the French and Russian exonyms), built once from the shipped CSV; inflected
-Ukrainian and Russian words are reduced to their dictionary form with `pymorphy3`, then by a
-few ending rules for village names the dictionaries do not know.
+Names are looked up in `geo.drafting.names` (every GeoNames name and its inflected forms);
+this module decides which words of a text are a place, and which place.
 """
 
 from __future__ import annotations
 
-import difflib
-import functools
 import itertools
-import math
 import re
-from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Final
 
-import numpy as np
-
-from geo.drafting.lang import (
-    DISTRICT_WORDS,
-    GIVEN_NAMES,
-    NOT_PLACES,
-    REGION_WORDS,
-    SETTLEMENT_BEFORE,
-    fold,
+from geo.drafting.lang import DISTRICT_WORDS, GIVEN_NAMES, NOT_PLACES, SETTLEMENT_BEFORE, fold
+from geo.drafting.names import (
+    ELISION,
+    Region,
+    in_context,
+    is_adjective,
+    is_cyrillic,
+    is_region_word,
+    lookup,
+    morph,
+    name_index,
+    near_spelling,
+    pick,
+    region,
+    region_index,
+    stems,
+    word_forms,
 )
-from geo.places.gazetteer import load_gazetteer, skeletons
-from geo.places.regions import load_admin1
 
 TOWN, DISTRICT, REGION = "town", "district", "region"
 
 _WORD_RE: Final = re.compile(r"[^\W\d_](?:[\w'’ʼ-]*[^\W_])?")
-_ELISION: Final = re.compile(r"^(?:d|l|qu|j|s)['’ʼ]", re.IGNORECASE)
-_LATIN_ADJ: Final = ("skaya", "skiy", "skyi", "skyy", "ska", "sky", "ski", "ske", "skij")
-# Ukrainian/Russian adjective endings, longest first: "Донецької" → "донецьк".
-_CYR_ADJ: Final = tuple(
-    sorted(
-        [
-            "ая",
-            "ой",
-            "ую",
-            "ое",
-            "ого",
-            "ому",
-            "ом",
-            "ий",
-            "ый",
-            "ые",
-            "ых",
-            "ым",
-            "ыми",
-            "ей",
-            "ее",
-            "ої",
-            "ою",
-            "ій",
-            "ий",
-            "им",
-            "ими",
-            "их",
-            "ього",
-            "ьому",
-            "а",
-            "у",
-            "і",
-            "е",
-            "ої",
-            "ого",
-            "ому",
-            "им",
-            "ій",
-            "ія",
-            "ьої",
-            "ої",
-            "ої",
-        ],
-        key=len,
-        reverse=True,
-    )
-)
-# Nominative endings to try on a stem the dictionary does not know ("Кореневе" → "Коренево").
-_NOUN_ENDINGS: Final = (
-    ("ові", ("", "ов", "ів")), ("еві", ("", "ев")), ("ою", ("а", "я")), ("ею", ("я", "е")),
-    ("ої", ("а", "е")), ("ій", ("а", "я", "е")), ("ом", ("", "о")), ("ем", ("", "е")),
-    ("ах", ("и", "ы", "")), ("ях", ("і", "и")), ("і", ("а", "", "я", "е", "и", "ь")),
-    ("и", ("а", "", "и", "ы")), ("ы", ("а", "", "ы")), ("у", ("", "а", "о", "е")),
-    ("ю", ("я", "ь")), ("е", ("о", "е", "а", "")), ("а", ("", "о", "е")), ("я", ("ь", "е")),
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -117,171 +61,6 @@ class PlaceMention:
     confidence: float
 
 
-# --------------------------------------------------------------------------------------------
-# Indexes, built once
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class _Names:
-    exact: dict[str, tuple[int, ...]]  # fold(name) -> gazetteer rows
-    loose: dict[str, tuple[int, ...]]  # gazetteer skeleton -> rows, for transliterations
-    lat: np.ndarray
-    lon: np.ndarray
-    population: np.ndarray
-    geonameid: np.ndarray
-    frame: object  # the gazetteer frame (read-only)
-    col: dict[str, np.ndarray]  # its text columns as arrays: row lookups without pandas
-
-
-_TEXT_COLUMNS: Final = (
-    "name", "country_code", "admin1_name_geonames", "admin2_name_geonames", "admin1_iso_3166_2",
-)  # fmt: skip
-
-
-@functools.lru_cache(maxsize=1)
-def _names() -> _Names:
-    frame = load_gazetteer()
-    exact: dict[str, set[int]] = defaultdict(set)
-    all_names: list[str] = []
-    owners: list[int] = []
-    for row, (name, latin, cyrillic) in enumerate(
-        zip(frame["name"], frame["names_latin"], frame["names_cyrillic"], strict=True)
-    ):
-        for alias in itertools.chain([name], latin.split("|"), cyrillic.split("|")):
-            alias = alias.strip()
-            if len(alias) >= 3:
-                exact[fold(alias)].add(row)
-                all_names.append(alias)
-                owners.append(row)
-    loose: dict[str, set[int]] = defaultdict(set)
-    for key, row in zip(skeletons(all_names), owners, strict=True):
-        if len(key) >= 5:
-            loose[key].add(row)
-    return _Names(
-        {k: tuple(sorted(v)) for k, v in exact.items()},
-        {k: tuple(sorted(v)) for k, v in loose.items()},
-        frame["latitude"].to_numpy(),
-        frame["longitude"].to_numpy(),
-        frame["population"].to_numpy(),
-        frame["geonameid"].to_numpy(),
-        frame,
-        {c: frame[c].to_numpy(dtype=object) for c in _TEXT_COLUMNS},
-    )
-
-
-@dataclass(frozen=True)
-class Region:
-    """An admin-1 unit as drafts use it: ISO code, English name and a central point."""
-
-    iso: str
-    name: str
-    country: str
-    latitude: float
-    longitude: float
-
-
-@functools.lru_cache(maxsize=1)
-def _regions() -> tuple[dict[str, Region], dict[str, str]]:
-    """Regions by ISO code, and a stem → ISO index from their names in four scripts."""
-    admin1 = load_admin1()
-    by_iso: dict[str, Region] = {}
-    stems: dict[str, str] = {}
-    for row in admin1.itertuples(index=False):
-        shape = row.geometry
-        point = shape.centroid if shape.contains(shape.centroid) else shape.representative_point()
-        name = row.name_en if isinstance(row.name_en, str) else row.name_ne
-        by_iso[row.iso_3166_2] = Region(
-            row.iso_3166_2, name, row.iso_a2, round(point.y, 5), round(point.x, 5)
-        )
-        for label in (row.name_en, row.name_ne, row.name_iso, row.name_uk, row.name_ru):
-            if isinstance(label, str) and label.strip():
-                first = re.split(r"[\s,]+", fold(label).replace("'", ""))
-                words = [w for w in first if not _is_region_word(w)]
-                if words:
-                    for key in _stems(" ".join(words)):
-                        stems.setdefault(key, row.iso_3166_2)
-    return by_iso, stems
-
-
-def region(iso: str) -> Region | None:
-    """The admin-1 unit with this ISO 3166-2 code (UA-14, RU-KRS), or None."""
-    return _regions()[0].get(iso)
-
-
-_REGION_SET: Final = frozenset(fold(w) for w in REGION_WORDS)
-
-
-def _is_region_word(word: str) -> bool:
-    return _ELISION.sub("", fold(word)) in _REGION_SET
-
-
-def _stems(word: str) -> list[str]:
-    """Adjective stems of a region name: "донецька" → "донецьк", "донецк"; "kharkivska" →
-    "kharkiv"."""
-    word = fold(word).replace("'", "").replace("’", "")
-    out = [word]
-    for ending in _CYR_ADJ + _LATIN_ADJ:
-        if word.endswith(ending) and len(word) - len(ending) >= 3:
-            out.append(word[: -len(ending)])
-            break
-    for stem in list(out):
-        for suffix in ("ськ", "ск", "sk", "щин", "shchyn"):
-            if stem.endswith(suffix) and len(stem) - len(suffix) >= 3:
-                out.append(stem[: -len(suffix)])
-        idx = stem.find("щин")
-        if idx >= 3:
-            out.append(stem[:idx])
-    return list(dict.fromkeys(out))
-
-
-# --------------------------------------------------------------------------------------------
-# Word forms
-# --------------------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=2)
-def _morph(lang: str):
-    import pymorphy3
-
-    return pymorphy3.MorphAnalyzer(lang=lang)
-
-
-def _is_cyrillic(word: str) -> bool:
-    return any("а" <= c <= "я" or c in "іїєґё" for c in word.casefold())
-
-
-@functools.lru_cache(maxsize=8192)
-def word_forms(word: str, lang: str) -> tuple[str, ...]:
-    """Folded dictionary forms a word may stand for, the word itself first.
-
-    Cyrillic words go through `pymorphy3` (the report's language first, then the other one)
-    and then the ending rules; Latin words lose a French elision ("d'Odessa") or an English
-    possessive ("Kharkiv's").
-    """
-    word = fold(word)
-    word = _ELISION.sub("", word)
-    word = re.sub(r"['’]s$", "", word)
-    forms = [word]
-    if _is_cyrillic(word):
-        for code in (
-            (lang, "ru" if lang == "uk" else "uk") if lang in ("uk", "ru") else ("uk", "ru")
-        ):
-            parts = word.split("-")
-            head = parts[0]
-            for parse in _morph(code).parse(head)[:4]:
-                forms.append("-".join([parse.normal_form, *parts[1:]]))
-        for ending, replacements in _NOUN_ENDINGS:
-            if word.endswith(ending) and len(word) - len(ending) >= 3:
-                forms += [word[: -len(ending)] + r for r in replacements]
-    return tuple(dict.fromkeys(f.replace("ё", "е") if f != word else f for f in forms))
-
-
-# --------------------------------------------------------------------------------------------
-# Finding mentions
-# --------------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class _Token:
     start: int
@@ -290,7 +69,7 @@ class _Token:
 
     @property
     def capital(self) -> bool:
-        bare = _ELISION.sub("", self.text)
+        bare = ELISION.sub("", self.text)
         return bool(bare) and bare[0].isupper()
 
 
@@ -298,52 +77,11 @@ def _tokens(text: str) -> list[_Token]:
     return [_Token(m.start(), m.end(), m[0]) for m in _WORD_RE.finditer(text)]
 
 
-def _lookup(
-    key_forms: list[tuple[str, ...]], *, every: bool = False
-) -> tuple[tuple[int, ...], float]:
-    """Gazetteer rows for a name of one or more words, with a confidence for the match.
-
-    The first form that names a place wins (the word as written, then its dictionary forms),
-    unless `every`: then the rows of all forms, for guessed forms that are equally likely
-    ("Покровську громаду" may be Pokrovsk or Pokrovske: the region decides).
-    """
-    names = _names()
-    combos = list(itertools.islice(itertools.product(*key_forms), 64))
-    found: list[int] = []
-    for rank, combo in enumerate(combos):
-        rows = names.exact.get(" ".join(combo))
-        if rows and not every:
-            return rows, 0.9 if rank == 0 else 0.75
-        found += rows or ()
-    if found:  # guessed forms: never sure enough to guide other names
-        return tuple(dict.fromkeys(found)), 0.55
-    for combo in combos[:8]:
-        key = skeletons([" ".join(combo)])[0]
-        if len(key) >= 7 and key in names.loose:
-            return names.loose[key], 0.6
-    return (), 0.0
-
-
-def _pick(rows: tuple[int, ...], context: set[str]) -> int:
-    """The likeliest place among namesakes: in a region the text names, in UA/RU, populous."""
-    names = _names()
-    iso, cc, pop = names.col["admin1_iso_3166_2"], names.col["country_code"], names.population
-
-    def score(r: int) -> float:
-        return (
-            (4.0 if iso[r] in context else 0.0)
-            + (1.0 if cc[r] in ("UA", "RU") else 0.0)
-            + math.log10(1 + int(pop[r])) / 4
-        )
-
-    return max(rows, key=score)
-
-
 def _town(token_span: list[_Token], text: str, rows: tuple[int, ...], conf: float,
           context: set[str]) -> PlaceMention:  # fmt: skip
-    names = _names()
+    names = name_index()
     col = names.col
-    r = _pick(rows, context)
+    r = pick(rows, context)
     start, end = token_span[0].start, token_span[-1].end
     return PlaceMention(
         start, end, text[start:end], TOWN, str(col["name"][r]),
@@ -356,14 +94,14 @@ def _town(token_span: list[_Token], text: str, rows: tuple[int, ...], conf: floa
 
 def resolve_region(name: str, lang: str) -> str | None:
     """ISO 3166-2 code of the region a word names ("Донецької", "Donetsk", "Odessa"), or None."""
-    _, stems = _regions()
+    _, by_stem = region_index()
     for form in word_forms(name, lang):
-        for key in _stems(form):
-            if key in stems:
-                return stems[key]
-    rows, _ = _lookup([word_forms(name, lang)])
+        for key in stems(form):
+            if key in by_stem:
+                return by_stem[key]
+    rows, _ = lookup([word_forms(name, lang)])
     if rows:
-        frame = _names().frame
+        frame = name_index().frame
         best = max(rows, key=lambda r: int(frame["population"].iat[r]))
         if int(frame["population"].iat[best]) >= 50_000:  # a regional centre, not a village
             return str(frame["admin1_iso_3166_2"].iat[best]) or None
@@ -390,7 +128,6 @@ def _region_label(reg: Region) -> str:
 
 _SETTLEMENT_CUES: Final = frozenset(fold(w) for w in SETTLEMENT_BEFORE)
 _SURE: Final = 0.6  # confidence of a match good enough to guide the others
-_FUZZY_MIN: Final = 0.84  # least similarity of skeletons for a spelling variant
 _JOINERS: Final = frozenset({"and", "et", "de", "des", "du", "d", "та", "і", "й", "и", ","})
 
 
@@ -418,7 +155,7 @@ def _region_names(tokens: list[_Token], i: int, text: str) -> list[int]:
         return before
     j = i + 1
     while j < len(tokens):
-        if fold(tokens[j].text) in _JOINERS or _ELISION.sub("", tokens[j].text) == "":
+        if fold(tokens[j].text) in _JOINERS or ELISION.sub("", tokens[j].text) == "":
             j += 1
             continue
         if tokens[j].capital and fold(tokens[j].text) not in NOT_PLACES:
@@ -437,7 +174,7 @@ _ADJ_ENDINGS: Final = ("ськ", "ська", "ської", "ській", "ско
 def _adjectival(word: str) -> bool:
     """A lower-case Cyrillic adjective can name a region: "у донецькій області" is rare but
     "Херсонської"/"херсонської" both occur."""
-    return _is_cyrillic(word) and fold(word).endswith(_ADJ_ENDINGS)
+    return is_cyrillic(word) and fold(word).endswith(_ADJ_ENDINGS)
 
 
 def find_places(text: str, lang: str) -> list[PlaceMention]:
@@ -452,7 +189,7 @@ def find_places(text: str, lang: str) -> list[PlaceMention]:
     mentions: list[PlaceMention] = []
     context: set[str] = set()
     for i, tok in enumerate(tokens):
-        if _is_region_word(tok.text) and i not in used:
+        if is_region_word(tok.text) and i not in used:
             for j in _region_names(tokens, i, text):
                 iso = resolve_region(tokens[j].text, lang)
                 if iso:
@@ -463,7 +200,7 @@ def find_places(text: str, lang: str) -> list[PlaceMention]:
     for i, tok in enumerate(tokens):
         if i in used or not tok.capital or _bare(tok.text) in NOT_PLACES:
             continue
-        if not _is_region_word(tok.text):
+        if not is_region_word(tok.text):
             for mention in _towns_from(tokens, i, text, lang, context):
                 if mention.confidence >= _SURE:  # one place of that name, spelt as written
                     context.add(mention.admin1_iso)
@@ -471,7 +208,7 @@ def find_places(text: str, lang: str) -> list[PlaceMention]:
     for i, tok in enumerate(tokens):
         if i in used or not tok.capital or _bare(tok.text) in NOT_PLACES:
             continue
-        if _is_region_word(tok.text) or _is_person(tokens, i, text):
+        if is_region_word(tok.text) or _is_person(tokens, i, text):
             continue
         found = _towns_from(tokens, i, text, lang, context)
         for mention in found:
@@ -484,7 +221,7 @@ def find_places(text: str, lang: str) -> list[PlaceMention]:
 
 def _bare(word: str) -> str:
     """Folded, without a French elision: "l'Ukraine" → "ukraine"."""
-    return _ELISION.sub("", fold(word))
+    return ELISION.sub("", fold(word))
 
 
 def _is_person(tokens: list[_Token], i: int, text: str) -> bool:
@@ -495,20 +232,20 @@ def _is_person(tokens: list[_Token], i: int, text: str) -> bool:
         and fold(tokens[i].text) in GIVEN_NAMES
         and not text[tokens[i].end : nxt.start].strip()
         and nxt.capital
-        and not _is_region_word(nxt.text)
+        and not is_region_word(nxt.text)
     )
 
 
 def _common_word(token: _Token, text: str, lang: str) -> bool:
     """A capitalised Cyrillic word at a sentence start that the dictionary knows as an
     ordinary word ("Украинские", "Маяк"), not as a place name."""
-    if not _is_cyrillic(token.text):
+    if not is_cyrillic(token.text):
         return False
     before = text[max(0, token.start - 3) : token.start].strip()
     if before and before[-1] not in '.!?«"“—-–':
         return False
     code = lang if lang in ("uk", "ru") else "ru"
-    parses = _morph(code).parse(token.text.casefold())
+    parses = morph(code).parse(token.text.casefold())
     if not parses or not parses[0].is_known:
         return False
     tag = parses[0].tag
@@ -523,7 +260,7 @@ def _towns_from(tokens: list[_Token], i: int, text: str, lang: str,
         span = tokens[i : i + n]
         if len(span) < n or any(text[a.end : b.start].strip() for a, b in itertools.pairwise(span)):
             continue
-        if n > 1 and not span[-1].capital and not _is_cyrillic(span[-1].text):
+        if n > 1 and not span[-1].capital and not is_cyrillic(span[-1].text):
             continue
         forms = [word_forms(t.text, lang) for t in span]
         if n == 1 and len(forms[0][0]) < 3:
@@ -533,12 +270,12 @@ def _towns_from(tokens: list[_Token], i: int, text: str, lang: str,
             forms = [_district_forms(forms[0])]
         elif n == 1 and _common_word(span[0], text, lang):
             continue
-        rows, conf = _lookup(forms, every=district)
-        outside = rows and context and not _in_context(rows, context)
+        rows, conf = lookup(forms, every=district)
+        outside = rows and context and not in_context(rows, context)
         retry = n == 1 and context and (not rows or (outside and district))
         if retry and (district or _settlement_cue(tokens, i)):
-            rows, conf = _near_spelling(forms[0], context) or rows, 0.5
-        if rows and n == 1 and conf < 0.9 and _adjective(span[0].text, lang):
+            rows, conf = near_spelling(forms[0], context) or rows, 0.5
+        if rows and n == 1 and conf < 0.9 and is_adjective(span[0].text, lang):
             conf = min(conf, 0.55)  # "Запорізької": may be a region's or district's adjective
         if rows:
             return [_town(span, text, rows, conf, context)]
@@ -548,72 +285,14 @@ def _towns_from(tokens: list[_Token], i: int, text: str, lang: str,
 def _adjectival_name(word: str) -> bool:
     """ "Марганецьку", "Bilopilska", "Kupiansky": the adjective a district is named with."""
     folded = fold(word)
-    if not _is_cyrillic(word):
+    if not is_cyrillic(word):
         return folded.endswith(("ska", "sky", "skyi", "skiy", "skaya", "ske"))
-    return _adjective(word, "uk") or _adjective(word, "ru")
-
-
-def _adjective(word: str, lang: str) -> bool:
-    if not _is_cyrillic(word):
-        return False
-    parses = _morph(lang if lang in ("uk", "ru") else "ru").parse(word.casefold())
-    return bool(parses) and "ADJF" in parses[0].tag.grammemes
-
-
-def _in_context(rows: tuple[int, ...], context: set[str]) -> bool:
-    iso = _names().col["admin1_iso_3166_2"]
-    return any(iso[r] in context for r in rows)
+    return is_adjective(word, "uk") or is_adjective(word, "ru")
 
 
 def _settlement_cue(tokens: list[_Token], i: int) -> bool:
     before = {fold(t.text) for t in tokens[max(0, i - 3) : i]}
     return bool(before & _SETTLEMENT_CUES)
-
-
-@functools.lru_cache(maxsize=64)
-def _region_skeletons(iso: str) -> tuple[tuple[str, int], ...]:
-    """(skeleton, row) of every name of every gazetteer place in one admin-1 region."""
-    names = _names()
-    frame = names.frame
-    rows = np.flatnonzero(names.col["admin1_iso_3166_2"] == iso)
-    pairs = []
-    for r in rows:
-        aliases = [frame["name"].iat[r], *frame["names_latin"].iat[r].split("|"),
-                   *frame["names_cyrillic"].iat[r].split("|")]  # fmt: skip
-        aliases = [a for a in aliases if len(a) >= 4]
-        pairs += [(key, int(r)) for key in skeletons(aliases) if len(key) >= 4]
-    return tuple(pairs)
-
-
-def _common_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
-def _near_spelling(forms: tuple[str, ...], context: set[str]) -> tuple[int, ...]:
-    """Places of the regions the text names whose name is spelt almost like one of `forms`
-    ("Bilopilly" → Bilopillia, "Richkivska" → Richky): transliterations and adjectives."""
-    keys = {
-        k for k in skeletons([*forms, *(s for f in forms for s in _stems(f)[1:])]) if len(k) >= 5
-    }
-    best: dict[int, float] = {}
-    for iso in sorted(context):
-        for name_key, row in _region_skeletons(iso):
-            for key in keys:
-                if name_key[:5] != key[:5]:
-                    continue
-                shared = _common_prefix(name_key, key)
-                score = difflib.SequenceMatcher(None, name_key, key).ratio()
-                if score >= _FUZZY_MIN or shared >= max(6, min(len(key), len(name_key)) - 1):
-                    best[row] = max(best.get(row, 0.0), score)
-    if not best:
-        return ()
-    top = max(best.values())
-    return tuple(r for r, v in best.items() if v == top)
 
 
 def _is_district_word(word: str) -> bool:
@@ -641,7 +320,7 @@ def _district_forms(forms: tuple[str, ...]) -> tuple[str, ...]:
     """Town names a district adjective comes from: "покровську" → "покровське", "покровськ"."""
     out = list(forms)
     for form in forms:
-        for stem in _stems(form)[1:]:
+        for stem in stems(form)[1:]:
             out += [stem + ending for ending in _TOWN_ENDINGS]
             if stem.endswith("ьк"):  # "марганецьк-" → "марганець"
                 out.append(stem[:-1])
