@@ -62,8 +62,13 @@ def test_paste_report_and_save_a_draft(curator: Session) -> None:
     ).wait_for()
 
     # Choose the draft and save it.
-    page.get_by_role("combobox", name="Drafts to save").click()
-    page.get_by_role("option", name=re.compile(r"sa-\d{8}-sumy")).click()
+    wait_ready(page)
+    choose = page.get_by_role("combobox", name="Drafts to save")
+    choose.click()
+    choose.press_sequentially("sumy")  # filters the options; the list opens as one types
+    option = page.get_by_role("option", name=re.compile(r"sa-\d{8}-sumy"))
+    expect(option).to_be_visible()
+    option.click()
     page.keyboard.press("Escape")
     wait_ready(page)
     page.get_by_role("button", name=re.compile(r"Save 1 chosen draft")).click()
