@@ -257,3 +257,14 @@ def test_each_place_gets_its_nearest_weapon() -> None:
     assert drafts["Kupyansk"].fields["weapon"] == "air strike"
     assert drafts["Izyum"].fields["weapon"] == "MLRS"
     assert drafts["Izyum"].fields["sub_event_type"] == "Shelling/artillery/missile attack"
+
+
+def test_fighting_is_a_battle_and_a_toll_after_dots_joins_its_place() -> None:
+    text = (
+        "Fighting went on near Sudzha in the Kursk region on 2 July 2025... A colonel was killed."
+    )
+    [d] = draft_events(text, published=date(2025, 7, 4), language="en")
+    assert (d.fields["event_type"], d.fields["sub_event_type"]) == ("Battles", "Armed clash")
+    assert d.fields["location"] == "Sudzha" and d.fields["geo_precision"] == 2
+    assert d.fields["event_date"] == date(2025, 7, 2) and d.fields["fatalities"] == 1
+    assert any("fighting" in r for r in d.review)

@@ -192,8 +192,8 @@ def draft_events(
         The source as the drafts cite it; the language is detected when not given.
     """
     lang = language or detect_language(text)
-    sentences = split_sentences(text)
     places = find_places(text, lang)
+    sentences = _join_follow_ups(split_sentences(text), places, text)
     dates = find_dates(text, lang, published)
     source = {
         "publisher": publisher or (urlparse(url).hostname if url else None) or UNKNOWN_PUBLISHER,
@@ -246,8 +246,10 @@ def draft_events(
         carried_date = _carry(own_dates, carried_date)
     out = _fold_undated(list(drafts.values()))
     for draft in out:
-        if draft.fields["weapon"] is None:
+        if draft.fields["weapon"] is None and draft.fields["event_type"] != "Battles":
             _weapon_from_lead(draft, weapons, text, sentences)
+        if draft.fields["weapon"] is None and draft.fields["event_type"] != "Battles":
+            draft.review.append("type: no weapon named; sub-event type is a guess")
     return out
 
 
@@ -269,6 +271,32 @@ def _weapon_from_lead(
         draft.fields["sub_event_type"] = sub_event_type(str(ev.value))
         draft.evidence["weapon"] = f"{ev.text} (earlier sentence)"
         draft.review.append("weapon: from an earlier sentence")
+
+
+def _join_follow_ups(
+    sentences: list[Sentence], places: list[PlaceMention], text: str
+) -> list[Sentence]:
+    """Read "Fighting went on near Kursk on 2 July… A general was killed." as one sentence:
+    a sentence naming places but no strike, and the next one a strike or toll but no place."""
+    out: list[Sentence] = []
+    for sentence in sentences:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and _places_in(prev, places)
+            and not what_happened(prev.text).is_strike
+            and not _places_in(sentence, places)
+            and what_happened(sentence.text).is_strike
+            and _same_paragraph(text, prev, sentence)
+        ):
+            out[-1] = Sentence(prev.start, sentence.end, text[prev.start : sentence.end])
+            continue
+        out.append(sentence)
+    return out
+
+
+def _places_in(sentence: Sentence, places: list[PlaceMention]) -> bool:
+    return any(sentence.start <= m.start < sentence.end for m in places)
 
 
 def _same_paragraph(text: str, first: Sentence, later: Sentence) -> bool:
@@ -394,11 +422,14 @@ def _fields(
         review.append("actor: the text does not say who struck")
     at = mention.start - sentence.start
     weapon = happening.weapon_near(at, at + len(mention.text))
+    battle = happening.battle and weapon is None
     fields: dict[str, object] = {
         "event_date": day,
         "time_precision": time_precision,
-        "event_type": "Explosions/Remote violence",
-        "sub_event_type": sub_event_type(weapon.value if weapon else None),  # type: ignore[arg-type]
+        "event_type": "Battles" if battle else "Explosions/Remote violence",
+        "sub_event_type": "Armed clash"
+        if battle
+        else sub_event_type(weapon.value if weapon else None),  # type: ignore[arg-type]
         "actor1": actor,
         "actor2": None,
         "target": happening.target.value if happening.target else None,
@@ -429,6 +460,8 @@ def _fields(
                 evidence[name] = ev.text
     if mention.kind == REGION:
         review.append("place: region only; point at the region's centre")
+    if battle:
+        review.append("type: the text speaks of fighting, not of a strike")
     return fields, evidence, review
 
 

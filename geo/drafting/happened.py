@@ -14,6 +14,7 @@ from typing import Final
 
 from geo.drafting.lang import (
     AGENT_NOUNS,
+    BATTLE_CUES,
     INJURED,
     INTERCEPTED,
     KILLED,
@@ -67,6 +68,7 @@ class Happening:
 
     is_strike: bool
     intercepted_only: bool
+    battle: bool = False  # "affrontements", "бої": fighting rather than a strike
     weapon: Evidence | None = None
     target: Evidence | None = None
     side: Evidence | None = None  # "RU" / "UA"
@@ -177,7 +179,7 @@ def _count_near(
             return value, words[k][1], words[j][2]
         if cue_pattern(ONE_PERSON, anchored=True).match(word):
             return 1, words[k][1], words[j][2]
-    for j in range(k - 1, max(-1, k - 3), -1):
+    for j in range(k - 1, max(-1, k - 6), -1):  # "Major General X Y was killed"
         if _CASUALTY_WORD.match(words[j][0]):
             break
         if cue_pattern(ONE_PERSON, anchored=True).match(words[j][0]):
@@ -265,9 +267,10 @@ def what_happened(sentence: str) -> Happening:
     folded = fold(sentence)
     if len(folded) != len(sentence):
         folded = sentence.casefold()
-    is_strike = _find(folded, STRIKE_CUES) is not None
+    battle = _find(folded, BATTLE_CUES) is not None
+    is_strike = battle or _find(folded, STRIKE_CUES) is not None
     intercepted = _find(folded, INTERCEPTED) is not None
-    happening = Happening(is_strike=is_strike, intercepted_only=False)
+    happening = Happening(is_strike=is_strike, intercepted_only=False, battle=battle)
     happening.weapons = [
         ev for ev in _every(folded, sentence, WEAPONS) if not _PRODUCT.search(folded, 0, ev.start)
     ]

@@ -159,7 +159,9 @@ ONE_PERSON: Final = (
     "мужчин", "женщин", "ребен", "ребён", "житель", "жительниц", "мирн", "водител",
     "пассажир", "пасажир", "passenger", "passager", "conducteur", "человек",
     "general", "général", "commander", "commandant", "officer", "officier", "soldier", "soldat",
-    "генерал", "командир", "офіцер", "офицер",
+    "генерал", "командир", "офіцер", "офицер", "colonel", "captain", "lieutenant", "sergeant",
+    "serviceman", "capitaine", "sergent", "militaire", "полковник",
+    "майор", "капітан", "капитан", "лейтенант", "сержант", "військовослужбов", "военнослужащ",
 )  # fmt: skip
 # Sets of people with no number given: "plusieurs blessés", "several injured" (unknown count).
 SEVERAL: Final = ("several", "many", "dozens", "plusieurs", "des dizaines", "кілька", "несколько")
@@ -201,6 +203,11 @@ STRIKE_CUES: Final = (
     "скинув", "сбросил", "скинул", "уражен", "поражен", "прилет", "приліт",
 )  # fmt: skip
 
+#: Fighting rather than a strike: with no weapon named, the event is a battle (armed clash).
+BATTLE_CUES: Final = (
+    "clash", "fighting", "battle", "combat", "firefight", "affrontement", "combats", "бої",
+    "бою", "бій", "боях", "зіткнен", "бои", "боев", "бой", "столкновен", "перестрел",
+)  # fmt: skip
 #: (cue stems, canonical weapon): first family found in the sentence wins, in this order.
 WEAPONS: Final[tuple[tuple[tuple[str, ...], str], ...]] = (
     (("mlrs", "grad", "uragan", "smerch", "tornado", "lance-roquette", "lance-roquettes",
