@@ -58,7 +58,11 @@ if not drafts:
 st.subheader(f"{len(drafts)} draft event(s)")
 shown = ["event_id", "event_date", "time_precision", "location", "admin1", "geo_precision",
          "actor1", "weapon", "target", "fatalities", "injuries"]  # fmt: skip
+dupes = find_duplicates(frame, events)
 table = frame[shown].copy()
+table["duplicates"] = [
+    ", ".join(dupes.loc[dupes["new_id"] == i, "existing_id"].astype(str)) for i in frame["event_id"]
+]
 table["confidence"] = [d.confidence for d in drafts]
 table["check"] = ["; ".join(d.review) for d in drafts]
 table["quote"] = [d.fields["sources"][0]["quote"] for d in drafts]
@@ -66,7 +70,7 @@ edited = st.data_editor(
     table,
     hide_index=True,
     width="stretch",
-    disabled=["event_id", "admin1", "confidence", "check", "quote"],
+    disabled=["event_id", "admin1", "duplicates", "confidence", "check", "quote"],
     key="draft_table",
 )
 
@@ -88,18 +92,18 @@ for _, row in frame.iterrows():  # folium wants [lat, lon]
                         fill=True, tooltip=str(row["event_id"])).add_to(small)  # fmt: skip
 st_folium(small, key="draft-map", height=300, width=700, returned_objects=[])
 
-dupes = find_duplicates(frame, events)
-st.subheader("Likely duplicates already in the store")
-if dupes.empty:
-    st.write("None found.")
-else:
+if not dupes.empty:
+    st.warning("Likely duplicates already in the store (column *duplicates*):")
     st.dataframe(dupes, hide_index=True, width="stretch")
 
 reason = st.text_input("Reason (kept in the history)", value="drafted from a report",
                        key="draft_reason")  # fmt: skip
 picked = st.multiselect("Drafts to save", list(edited["event_id"]), key="draft_pick")
 chosen = edited[edited["event_id"].isin(picked)]
-if st.button(f"Save {len(chosen)} chosen draft(s)", disabled=chosen.empty or not reason.strip()):
+clash = bool((chosen["duplicates"] != "").any())
+confirm = not clash or st.checkbox("Not duplicates: save anyway", key="draft_confirm_dupe")
+ready = not chosen.empty and bool(reason.strip()) and confirm
+if st.button(f"Save {len(chosen)} chosen draft(s)", disabled=not ready):
     saved = []
     for i, row in chosen.iterrows():
         values = form_from_record(frame.loc[i])
@@ -111,6 +115,8 @@ if st.button(f"Save {len(chosen)} chosen draft(s)", disabled=chosen.empty or not
         values["fatalities"] = str(values["fatalities"]).removesuffix(".0")
         values["injuries"] = str(values["injuries"]).removesuffix(".0")
         check = check_form(values)
+        for warning in check.warnings:
+            st.warning(f"{row['event_id']}: {warning}")
         if not check.ok:
             for name, messages in check.errors.items():
                 st.error(f"{row['event_id']}: {name}: {'; '.join(messages)}")
