@@ -7,6 +7,7 @@ is our own sentence, with markup in it: it must show as text, never run.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -75,4 +76,30 @@ def test_paste_report_and_save_a_draft(curator: Session) -> None:
     success = page.locator('[data-testid="stAlertContentSuccess"]', has_text="Saved sa-")
     expect(success).to_be_visible()
     assert SAVED.search(success.inner_text()), success.inner_text()
+    assert curator.dialogs == [] and curator.errors == []
+
+
+def test_upload_html_report(curator: Session, tmp_path: Path) -> None:
+    report = tmp_path / "report.html"
+    report.write_text(
+        "<html><head><title>t</title><script>alert(2)</script></head><body><nav>Menu</nav>"
+        "<article><p>Вчора російський дрон атакував Полтаву, поранено трьох людей.</p>"
+        "<p>Рятувальники загасили пожежу.</p></article></body></html>",
+        encoding="utf-8",
+    )
+    page = open_page(curator, "/Draft")
+    form = page.locator('[data-testid="stSidebar"] [data-testid="stForm"]')
+    form.get_by_label("Your name (recorded in the history)").fill("E2E Drafter")
+    form.get_by_label("Editor password").fill(EDITOR_PASSWORD)
+    form.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("Editing as E2E Drafter")).to_be_visible()
+    wait_ready(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(report))
+    expect(page.get_by_text("report.html")).to_be_visible()  # uploaded
+    wait_ready(page)
+    page.get_by_role("button", name="Draft events").click()
+    wait_ready(page)
+    expect(page.locator("mark.sa-place", has_text="Полтаву")).to_be_visible()
+    expect(page.get_by_text("1 draft event(s)")).to_be_visible()
+    expect(page.locator("div:has(> mark.sa-place)")).not_to_contain_text("alert(2)")
     assert curator.dialogs == [] and curator.errors == []
