@@ -150,6 +150,8 @@ def test_near_and_no_date_flagged() -> None:
 def test_html_is_extracted_and_highlight_escapes() -> None:
     html = "<html><body><nav>menu</nav><article><p>A drone hit Poltava.</p></article></body></html>"
     assert "Poltava" in extract_text(html.encode(), "r.html")
+    fragment = extract_text(b"<p>A drone hit Poltava.</p><script>steal()</script>", "f.html")
+    assert fragment == "A drone hit Poltava."
     with pytest.raises(ReportError, match="not UTF-8"):
         extract_text(b"\xff\xfe\x00bad", "r.txt")
     out = highlighted_html("<b>Poltava</b>", [(3, 10, "place")])

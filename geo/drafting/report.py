@@ -51,17 +51,19 @@ def extract_text(data: bytes | str, name: str = "report") -> str:
 
 def _html_text(html: str) -> str:
     import trafilatura
+    from lxml import etree
     from lxml import html as lxml_html
 
-    text = trafilatura.extract(
-        html, include_comments=False, include_tables=False, favor_recall=True
-    )
+    text = trafilatura.extract(html, include_comments=False, include_tables=False)
     if text:
         return text
-    try:  # no main text found (a bare fragment): all visible text
-        return lxml_html.fromstring(html).text_content()
-    except (ValueError, lxml_html.etree.ParserError):
+    try:  # no main text found (a short page or a fragment): the visible text, without chrome
+        root = lxml_html.fromstring(html)
+    except (ValueError, etree.ParserError):
         return ""
+    for element in root.xpath("//script|//style|//noscript|//nav|//header|//footer|//aside"):
+        element.drop_tree()
+    return "\n".join(line.strip() for line in root.text_content().splitlines() if line.strip())
 
 
 def read_report(path: str | Path) -> str:
