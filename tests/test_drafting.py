@@ -270,3 +270,22 @@ def test_fighting_is_a_battle_and_a_toll_after_dots_joins_its_place() -> None:
     assert d.fields["location"] == "Sudzha" and d.fields["geo_precision"] == 2
     assert d.fields["event_date"] == date(2025, 7, 2) and d.fields["fatalities"] == 1
     assert any("fighting" in r for r in d.review)
+
+
+def test_land_names_and_reporting_clauses() -> None:
+    uk = (
+        "Уночі ворог атакував ударними БпЛА Одесу: пошкоджено портову інфраструктуру, "
+        "травмовано двох працівників. Також під обстрілом була Херсонщина, де загинула жінка."
+    )
+    drafts = {d.fields["location"]: d for d in draft_events(uk, published=PUB, language="uk")}
+    assert drafts["Odesa"].fields["injuries"] == 2 and drafts["Odesa"].fields["fatalities"] is None
+    kherson = drafts["Kherson Oblast"]
+    assert kherson.fields["geo_precision"] == 3 and kherson.fields["fatalities"] == 1
+    ru = (
+        "В ночь на 12 марта беспилотники ВСУ атаковали нефтебазу в Новороссийске, сообщил "
+        "губернатор. Пострадавших нет. Над Белгородской областью сбиты 10 дронов."
+    )
+    [d] = draft_events(ru, published=date(2025, 3, 12), language="ru")
+    assert d.fields["location"] == "Novorossiysk" and d.fields["target"] == "oil depot"
+    assert d.fields["actor1"] == "Military Forces of Ukraine"
+    assert (d.fields["fatalities"], d.fields["injuries"]) == (0, 0)

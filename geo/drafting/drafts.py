@@ -133,7 +133,8 @@ def _has_cue(words: str, cues: tuple[str, ...]) -> bool:
 
 
 def _is_speaker(sentence: Sentence, mention: PlaceMention) -> bool:
-    after = fold(sentence.text[mention.end - sentence.start :][:30]).lstrip(" ,")
+    # "Kiev a confirmé" (the place speaks), not "…à Kiev, a confirmé X" (a reporting clause)
+    after = fold(sentence.text[mention.end - sentence.start :][:30]).lstrip(" ")
     return cue_pattern(SPEAKER_AFTER, anchored=True).match(after) is not None
 
 
@@ -151,7 +152,7 @@ def _role(sentence: Sentence, mention: PlaceMention, text: str) -> str | None:
         return "dateline"
     if _has_cue(_before_words(sentence, mention, 2), NOT_LOCATION_BEFORE):
         return "not the location"
-    after = fold(sentence.text[mention.end - sentence.start :][:40]).lstrip(" ,")
+    after = fold(sentence.text[mention.end - sentence.start :][:40]).lstrip(" ")
     if cue_pattern(AUTHORITY_AFTER, anchored=True).match(after):
         return "an authority"
     if mention.admin1_iso in CAPITALS and mention.kind != REGION:

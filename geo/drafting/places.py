@@ -126,6 +126,8 @@ def _region_label(reg: Region) -> str:
     return f"{reg.name} Oblast"
 
 
+#: "Херсонщина", "Сумщині", "Харківщину": a region named by its land, without "oblast".
+_LAND: Final = re.compile(r"щин(?:а|и|і|у|ою|е|ой)$")
 _SETTLEMENT_CUES: Final = frozenset(fold(w) for w in SETTLEMENT_BEFORE)
 _SURE: Final = 0.6  # confidence of a match good enough to guide the others
 _JOINERS: Final = frozenset({"and", "et", "de", "des", "du", "d", "та", "і", "й", "и", ","})
@@ -188,6 +190,13 @@ def find_places(text: str, lang: str) -> list[PlaceMention]:
     used: set[int] = set()
     mentions: list[PlaceMention] = []
     context: set[str] = set()
+    for i, tok in enumerate(tokens):
+        if tok.capital and _LAND.search(tok.text):  # "Херсонщина", "на Сумщині"
+            iso = resolve_region(tok.text, lang)
+            if iso:
+                mentions.append(_region_mention([tok], text, iso, 0.8))
+                used.add(i)
+                context.add(iso)
     for i, tok in enumerate(tokens):
         if is_region_word(tok.text) and i not in used:
             for j in _region_names(tokens, i, text):
