@@ -289,3 +289,13 @@ def test_land_names_and_reporting_clauses() -> None:
     assert d.fields["location"] == "Novorossiysk" and d.fields["target"] == "oil depot"
     assert d.fields["actor1"] == "Military Forces of Ukraine"
     assert (d.fields["fatalities"], d.fields["injuries"]) == (0, 0)
+
+
+def test_main_names_tolls_per_verb_and_residents() -> None:
+    uk = "Росіяни вдарили КАБами по Краматорську та Слов'янську."
+    assert [m.name for m in find_places(uk, "uk")] == ["Kramatorsk", "Slovyansk"]  # not Nikopol
+    h = what_happened("A glide bomb hit a block, killing four people and wounding 30.")
+    assert (h.fatalities.value, h.injuries.value) == (4, 30)  # type: ignore[union-attr]
+    ru = "Жители Курска сообщили о взрывах. Обломки беспилотника упали на дом, ранен один человек."
+    [d] = draft_events(ru, published=PUB, language="ru")
+    assert d.fields["location"] == "Kursk" and d.fields["injuries"] == 1

@@ -29,6 +29,7 @@ from geo.drafting.lang import (
     LOCATIVE,
     NEAR,
     NOT_LOCATION_BEFORE,
+    RESIDENTS,
     SPEAKER_AFTER,
     UNKNOWN_ACTOR,
     cue_pattern,
@@ -135,6 +136,8 @@ def _has_cue(words: str, cues: tuple[str, ...]) -> bool:
 def _is_speaker(sentence: Sentence, mention: PlaceMention) -> bool:
     # "Kiev a confirmé" (the place speaks), not "…à Kiev, a confirmé X" (a reporting clause)
     after = fold(sentence.text[mention.end - sentence.start :][:30]).lstrip(" ")
+    if _has_cue(_before_words(sentence, mention, 1), RESIDENTS):
+        return False  # "Жители Курска сообщили": the residents speak, of their town
     return cue_pattern(SPEAKER_AFTER, anchored=True).match(after) is not None
 
 

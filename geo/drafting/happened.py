@@ -168,6 +168,9 @@ def _count_near(
         if _CASUALTY_WORD.match(word) and j != k:
             break  # the number belongs to the other casualty word
         value = _count_at(words, j, text)
+        owned = j < k - 1 and j > 0 and bool(_CASUALTY_WORD.match(words[j - 1][0]))
+        if value is not None and owned:
+            break  # "killing four people and wounding 30": four belongs to "killing"
         if value is not None:
             return value, words[j][1], words[k][2]
     for j in range(k + 1, min(len(words), k + 1 + _AFTER)):

@@ -300,6 +300,11 @@ SPEAKER_AFTER: Final = (
     "stated", "insists", "demands", "reported", "has said", "has claimed",
     "заяв", "повідом", "підтверд", "заперечу", "сообщ", "подтверд", "отрица", "утвержда",
 )  # fmt: skip
+#: "Residents of X said …": X is where it happened, not who spoke.
+RESIDENTS: Final = (
+    "residents", "people", "inhabitants", "habitants", "population", "жители", "жителі",
+    "мешканці", "жителей", "мешканців",
+)  # fmt: skip
 #: Words before a place that make it something other than where a strike landed.
 NOT_LOCATION_BEFORE: Final = (
     "from", "depuis", "de la part de", "launched from", "negotiations with", "talks with",

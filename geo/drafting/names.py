@@ -91,6 +91,7 @@ class NameIndex:
     lon: np.ndarray
     population: np.ndarray
     geonameid: np.ndarray
+    main_key: np.ndarray  # skeleton of each place's main (current) name
     frame: object  # the gazetteer frame (read-only)
     col: dict[str, np.ndarray]  # its text columns as arrays: row lookups without pandas
 
@@ -126,6 +127,7 @@ def name_index() -> NameIndex:
         frame["longitude"].to_numpy(),
         frame["population"].to_numpy(),
         frame["geonameid"].to_numpy(),
+        np.array(skeletons(list(frame["name"])), dtype=object),
         frame,
         {c: frame[c].to_numpy(dtype=object) for c in _TEXT_COLUMNS},
     )
@@ -235,8 +237,8 @@ def word_forms(word: str, lang: str) -> tuple[str, ...]:
 
 def lookup(
     key_forms: list[tuple[str, ...]], *, every: bool = False
-) -> tuple[tuple[int, ...], float]:
-    """Gazetteer rows for a name of one or more words, with a confidence for the match.
+) -> tuple[tuple[int, ...], float, str]:
+    """Gazetteer rows for a name of one or more words, a confidence, and the key that matched.
 
     The first form that names a place wins (the word as written, then its dictionary forms),
     unless `every`: then the rows of all forms, for guessed forms that are equally likely
@@ -248,26 +250,34 @@ def lookup(
     for rank, combo in enumerate(combos):
         rows = names.exact.get(" ".join(combo))
         if rows and not every:
-            return rows, 0.9 if rank == 0 else 0.75
+            return rows, 0.9 if rank == 0 else 0.75, " ".join(combo)
         found += rows or ()
     if found:  # guessed forms: never sure enough to guide other names
-        return tuple(dict.fromkeys(found)), 0.55
+        return tuple(dict.fromkeys(found)), 0.55, ""
     for combo in combos[:8]:
         key = skeletons([" ".join(combo)])[0]
         if len(key) >= 7 and key in names.loose:
-            return names.loose[key], 0.6
-    return (), 0.0
+            return names.loose[key], 0.6, " ".join(combo)
+    return (), 0.0, ""
 
 
-def pick(rows: tuple[int, ...], context: set[str]) -> int:
-    """The likeliest place among namesakes: in a region the text names, in UA/RU, populous."""
+def pick(rows: tuple[int, ...], context: set[str], key: str = "") -> int:
+    """The likeliest place among namesakes: in a region the text names, in UA/RU, named so
+    today rather than historically (its main name), populous.
+
+    The main-name bonus outweighs a population up to 100 times larger: "Слов'янськ" is
+    Sloviansk, not Nikopol (which bore that name in the 18th century), but "Odessa" stays the
+    city and not a village called so.
+    """
     names = name_index()
     iso, cc, pop = names.col["admin1_iso_3166_2"], names.col["country_code"], names.population
+    wanted = skeletons([key])[0] if key else None
 
     def score(r: int) -> float:
         return (
             (4.0 if iso[r] in context else 0.0)
             + (1.0 if cc[r] in ("UA", "RU") else 0.0)
+            + (0.5 if wanted and names.main_key[r] == wanted else 0.0)
             + math.log10(1 + int(pop[r])) / 4
         )
 

@@ -78,18 +78,26 @@ def _tokens(text: str) -> list[_Token]:
 
 
 def _town(token_span: list[_Token], text: str, rows: tuple[int, ...], conf: float,
-          context: set[str]) -> PlaceMention:  # fmt: skip
+          context: set[str], key: str = "") -> PlaceMention:  # fmt: skip
     names = name_index()
     col = names.col
-    r = pick(rows, context)
+    r = pick(rows, context, key)
     start, end = token_span[0].start, token_span[-1].end
     return PlaceMention(
         start, end, text[start:end], TOWN, str(col["name"][r]),
         float(names.lat[r]), float(names.lon[r]),
-        str(col["country_code"][r]), str(col["admin1_name_geonames"][r]),
+        str(col["country_code"][r]), _admin1_name(str(col["admin1_iso_3166_2"][r]),
+                                                  str(col["admin1_name_geonames"][r])),
         str(col["admin1_iso_3166_2"][r]), str(col["admin2_name_geonames"][r]),
         1, int(names.geonameid[r]), conf if len(rows) == 1 else conf - 0.1,
     )  # fmt: skip
+
+
+def _admin1_name(iso: str, geonames: str) -> str:
+    """The region's name as the atlas spells it (`geo.places.regions`), not GeoNames' mix of
+    "Kharkiv" and "Kharkivs'ka Oblast'"; GeoNames' when the region is unknown."""
+    known = region(iso)
+    return known.name if known else geonames
 
 
 def resolve_region(name: str, lang: str) -> str | None:
@@ -99,7 +107,7 @@ def resolve_region(name: str, lang: str) -> str | None:
         for key in stems(form):
             if key in by_stem:
                 return by_stem[key]
-    rows, _ = lookup([word_forms(name, lang)])
+    rows, _, _ = lookup([word_forms(name, lang)])
     if rows:
         frame = name_index().frame
         best = max(rows, key=lambda r: int(frame["population"].iat[r]))
@@ -121,7 +129,11 @@ def _region_mention(tokens: list[_Token], text: str, iso: str, conf: float) -> P
 def _region_label(reg: Region) -> str:
     """How a region-level draft names its place: "Donetsk Oblast", not "Donetsk" (the city)."""
     cities_and_crimea = ("UA-30", "UA-40", "UA-43")
-    if reg.country != "UA" or reg.iso in cities_and_crimea or fold(reg.name).endswith("oblast"):
+    if (
+        reg.country != "UA"
+        or reg.iso in cities_and_crimea
+        or fold(reg.name).rstrip("'").endswith("oblast")
+    ):
         return reg.name
     return f"{reg.name} Oblast"
 
@@ -279,15 +291,15 @@ def _towns_from(tokens: list[_Token], i: int, text: str, lang: str,
             forms = [_district_forms(forms[0])]
         elif n == 1 and _common_word(span[0], text, lang):
             continue
-        rows, conf = lookup(forms, every=district)
+        rows, conf, key = lookup(forms, every=district)
         outside = rows and context and not in_context(rows, context)
         retry = n == 1 and context and (not rows or (outside and district))
         if retry and (district or _settlement_cue(tokens, i)):
-            rows, conf = near_spelling(forms[0], context) or rows, 0.5
+            rows, conf, key = near_spelling(forms[0], context) or rows, 0.5, ""
         if rows and n == 1 and conf < 0.9 and is_adjective(span[0].text, lang):
             conf = min(conf, 0.55)  # "Запорізької": may be a region's or district's adjective
         if rows:
-            return [_town(span, text, rows, conf, context)]
+            return [_town(span, text, rows, conf, context, key)]
     return []
 
 
