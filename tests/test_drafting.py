@@ -299,3 +299,18 @@ def test_main_names_tolls_per_verb_and_residents() -> None:
     ru = "Жители Курска сообщили о взрывах. Обломки беспилотника упали на дом, ранен один человек."
     [d] = draft_events(ru, published=PUB, language="ru")
     assert d.fields["location"] == "Kursk" and d.fields["injuries"] == 1
+
+
+def test_no_request_leaves_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"network access attempted: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    html = "<html><body><article><p>Le 3 juillet, un drone a frappé Koursk.</p></article></html>"
+    text = extract_text(html.encode(), "r.html")
+    [d] = draft_events(text, published=PUB, url="https://example.org/r")
+    assert d.fields["location"] == "Kursk" and d.fields["event_date"] == date(2025, 7, 3)
