@@ -154,15 +154,14 @@ def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
-    from geo.drafting.report import draft_file, drafts_json, drafts_yaml, write_text
+    from geo.drafting.report import draft_file, write_drafts
 
     drafts, frame = draft_file(
         args.file, published=args.published, url=args.url, language=args.lang,
         publisher=args.publisher,
     )  # fmt: skip
-    text = drafts_json(frame, drafts) if args.format == "json" else drafts_yaml(frame)
-    write_text(text, args.output)
-    print(f"{len(drafts)} draft event(s) from {args.file}; review before saving", file=sys.stderr)
+    where = write_drafts(frame, drafts, args.output, args.format)
+    print(f"{len(drafts)} draft event(s) from {args.file} {where}; review them", file=sys.stderr)
     return 0
 
 
@@ -270,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", help="the report's http(s) URL, cited in each draft's source")
     p.add_argument("--publisher", help="who published it (default: the URL's host)")
     p.add_argument("--lang", choices=["fr", "en", "uk", "ru"], help="language (default: detected)")
-    p.add_argument("-o", "--output", help="file to write (default: stdout)")
+    p.add_argument("-o", "--output", help="file, or folder for one <event_id>.yaml each")
     p.add_argument("--format", choices=["yaml", "json"], default="yaml")
     p.set_defaults(func=_cmd_draft)
 

@@ -16,6 +16,7 @@ from geo.drafting.happened import what_happened
 from geo.drafting.lang import detect_language
 from geo.drafting.places import REGION, find_places
 from geo.drafting.report import ReportError, extract_text, highlighted_html
+from geo.store.records import read_curated
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "article-fr.txt"
 PUB = date(2025, 7, 4)
@@ -314,3 +315,20 @@ def test_no_request_leaves_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
     text = extract_text(html.encode(), "r.html")
     [d] = draft_events(text, published=PUB, url="https://example.org/r")
     assert d.fields["location"] == "Kursk" and d.fields["event_date"] == date(2025, 7, 3)
+
+
+def test_cli_writes_one_curated_record_per_draft(tmp_path: Path) -> None:
+    report = tmp_path / "report.txt"
+    report.write_text(
+        "Hier, un drone russe a frappé Soumy, faisant deux morts. "
+        "Un missile a touché Kharkiv dans la nuit.",
+        encoding="utf-8",
+    )
+    out = tmp_path / "events"
+    args = ["draft", str(report), "--published", "2025-07-04", "--url", "https://example.org/a"]
+    assert main([*args, "-o", f"{out}/"]) == 0
+    records = read_curated(out)  # the same reader and checks as data/events/
+    assert sorted(records["location"]) == ["Kharkiv", "Sumy"]
+    assert set(records["verification"]) == {"reported"}
+    assert main([*args, "-o", f"{out}/"]) == 2  # never overwrites a record
+    assert len(list(out.glob("*.yaml"))) == 2

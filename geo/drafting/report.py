@@ -124,6 +124,37 @@ def draft_file(
     return drafts, drafts_frame(drafts)
 
 
+def write_drafts(
+    frame: pd.DataFrame, drafts: list[Draft], output: str | Path | None, fmt: str = "yaml"
+) -> str:
+    """Write drafts where the user asked; returns where, for the message.
+
+    A folder (existing, or given with a trailing "/") gets one curated record per draft,
+    ``<event_id>.yaml``, ready to review and commit to ``data/events/``; an existing record
+    is never overwritten (nothing is written then). Otherwise one YAML stream or JSON list
+    goes to the file, or to stdout for None or "-".
+    """
+    if fmt not in FORMATS:
+        raise ReportError(f"format={fmt!r}: use one of {', '.join(FORMATS)}")
+    folder = output not in (None, "-") and (Path(output).is_dir() or str(output).endswith("/"))
+    if not folder:
+        write_text(drafts_json(frame, drafts) if fmt == "json" else drafts_yaml(frame), output)
+        return f"written to {output}" if output not in (None, "-") else "on stdout"
+    if fmt != "yaml":
+        raise ReportError(f"{output}: a folder takes curated YAML records; drop --format json")
+    folder_path = Path(output)  # type: ignore[arg-type]
+    targets = [folder_path / f"{row['event_id']}.yaml" for _, row in frame.iterrows()]
+    taken = [t.name for t in targets if t.exists()]
+    if taken:
+        raise ReportError(
+            f"{folder_path}: {', '.join(taken)} already exist(s); nothing written — move them "
+            "or write the drafts elsewhere"
+        )
+    for target, record in zip(targets, drafts_yaml(frame).split("---\n")[1:], strict=True):
+        write_text(record, target)
+    return f"written to {folder_path}/ ({len(targets)} file(s))"
+
+
 def write_text(text: str, output: str | Path | None) -> None:
     """Write to `output` atomically (never a half-written file), or to stdout for None/"-"."""
     if output in (None, "-"):
