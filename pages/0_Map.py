@@ -5,8 +5,8 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 import ui
-from geo.places.control import control_layer
 from geo.views.catalog import control_timeline
+from geo.views.control_map import control_layer
 from geo.views.mapview import (
     base_map,
     cell_bounds,
@@ -27,6 +27,7 @@ st.title("Strike Atlas")
 c1, c2 = st.columns([1, 5])
 c1.metric("Events", f"{len(selected):,}")
 c2.caption(flt.describe())
+ui.cite_view(selected, page="")
 c2.caption(
     "Markers: colour = side that acted, shape = event type. Popups give date and place "
     "with their precision, and every source."

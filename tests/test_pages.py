@@ -128,9 +128,12 @@ def test_export_page_offers_every_format(app: AppTest) -> None:
     app.switch_page("pages/3_Export.py").run()
     labels = [b.proto.label for b in app.get("download_button")]
     assert labels == [
+        "Download bundle (zip)",
         "Download GeoJSON",
         "Download CSV (ACLED columns)",
         "Download GeoPackage",
+        "Download KML",
+        "Download KMZ",
         "Download standalone HTML map",
     ]
 
@@ -146,3 +149,13 @@ def test_ground_link_without_control_layers_is_explained(open_link) -> None:
     at = open_link(ground="occupied")
     assert any("needs control layers" in w.value for w in at.sidebar.warning)
     assert count(at) == 9
+
+
+def test_region_link_takes_any_name_or_the_code(open_link) -> None:
+    spellings = ["Poltava", "Poltava Oblast", "UA-53", "Полтавська область", "Полтавская область"]
+    assert {s: count(open_link(region=s)) for s in spellings} == dict.fromkeys(spellings, 1)
+    at = open_link(region="ua-53")
+    [picker] = [m for m in at.sidebar.multiselect if m.label == "Region (admin-1)"]
+    assert picker.value == ["Poltava Oblast"]
+    assert "Kiev" not in picker.options and "Donetsk Oblast" in picker.options
+    assert "region: Poltava Oblast" in at.caption[0].value

@@ -21,8 +21,9 @@ from typing import Final
 
 import numpy as np
 
+from geo.admin1 import admin1_name, names_table
 from geo.drafting.lang import REGION_WORDS, fold
-from geo.places.gazetteer import load_gazetteer, skeletons
+from geo.places.gazetteer_index import load_gazetteer, skeletons
 from geo.places.regions import load_admin1
 
 ELISION: Final = re.compile(r"^(?:d|l|qu|j|s)['’ʼ]", re.IGNORECASE)
@@ -148,23 +149,32 @@ class Region:
 def region_index() -> tuple[dict[str, Region], dict[str, str]]:
     """Regions by ISO code, and a stem → ISO index from their names in four scripts."""
     admin1 = load_admin1()
+    table = names_table()
     by_iso: dict[str, Region] = {}
     by_stem: dict[str, str] = {}
     for row in admin1.itertuples(index=False):
+        iso = row.iso_3166_2
         shape = row.geometry
         point = shape.centroid if shape.contains(shape.centroid) else shape.representative_point()
-        name = row.name_en if isinstance(row.name_en, str) else row.name_ne
-        by_iso[row.iso_3166_2] = Region(
-            row.iso_3166_2, name, row.iso_a2, round(point.y, 5), round(point.x, 5)
-        )
-        for label in (row.name_en, row.name_ne, row.name_iso, row.name_uk, row.name_ru):
+        name = admin1_name(iso) or (row.name_en if isinstance(row.name_en, str) else row.name_ne)
+        by_iso[iso] = Region(iso, name, row.iso_a2, round(point.y, 5), round(point.x, 5))
+        labels = [row.name_en, row.name_ne, row.name_iso, row.name_uk, row.name_ru, name]
+        if iso in table.index:  # French names and the older spellings ("Kharkov", "Odessa")
+            known = table.loc[iso]
+            labels += [known["name_fr"], *known["name_alt_ne2013"].split("|")]
+            labels += known["name_alt_extra"].split("|")
+        for label in labels:
             if isinstance(label, str) and label.strip():
                 first = re.split(r"[\s,]+", fold(label).replace("'", ""))
-                words = [w for w in first if not is_region_word(w)]
+                words = [w for w in first if not is_region_word(w) and w not in _NAME_FILLERS]
                 if words:
                     for key in stems(" ".join(words)):
-                        by_stem.setdefault(key, row.iso_3166_2)
+                        by_stem.setdefault(key, iso)
     return by_iso, by_stem
+
+
+#: Words of region names that are not the name: "Oblast de Donetsk", "Autonomous Republic of".
+_NAME_FILLERS: Final = frozenset({"de", "d", "of", "the", "city", "autonomous", "oblast'"})
 
 
 def region(iso: str) -> Region | None:

@@ -127,15 +127,9 @@ def _region_mention(tokens: list[_Token], text: str, iso: str, conf: float) -> P
 
 
 def _region_label(reg: Region) -> str:
-    """How a region-level draft names its place: "Donetsk Oblast", not "Donetsk" (the city)."""
-    cities_and_crimea = ("UA-30", "UA-40", "UA-43")
-    if (
-        reg.country != "UA"
-        or reg.iso in cities_and_crimea
-        or fold(reg.name).rstrip("'").endswith("oblast")
-    ):
-        return reg.name
-    return f"{reg.name} Oblast"
+    """How a region-level draft names its place: the atlas's canonical name ("Donetsk
+    Oblast"), which never reads as the city."""
+    return reg.name
 
 
 #: "Херсонщина", "Сумщині", "Харківщину": a region named by its land, without "oblast".
