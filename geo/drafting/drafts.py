@@ -13,6 +13,7 @@ draft says what the curator must check (`Draft.review`).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Final
@@ -40,36 +41,11 @@ from geo.drafting.places import DISTRICT, REGION, TOWN, PlaceMention, find_place
 from geo.schema import COLUMNS
 from geo.validation import validate_frame
 
-_ABBREVIATIONS: Final = frozenset(
-    [
-        "gen",
-        "maj",
-        "col",
-        "lt",
-        "st",
-        "mr",
-        "mrs",
-        "dr",
-        "jr",
-        "sr",
-        "no",
-        "vs",
-        "etc",
-        "обл",
-        "г",
-        "м",
-        "с",
-        "х",
-        "пос",
-        "смт",
-        "вул",
-        "ул",
-        "просп",
-        "им",
-        "ім",
-        "т.е",
-    ]
-)
+#: Words a full stop follows inside a sentence: "Maj. Gen.", "Сумської обл.", "х. Заречный".
+_ABBREVIATIONS: Final = frozenset((
+    "gen", "maj", "col", "lt", "st", "mr", "mrs", "dr", "jr", "sr", "no", "vs", "etc", "обл",
+    "г", "м", "с", "х", "пос", "смт", "вул", "ул", "просп", "им", "ім", "т.е",
+))  # fmt: skip
 _SENTENCE_END: Final = re.compile(r"(?<=[.!?…])[»\"”)]?\s+(?=[«\"“(]?[A-ZÀ-ÖА-ЯІЇЄҐЁ0-9])|\n+")
 
 
@@ -532,7 +508,6 @@ def drafts_frame(drafts: list[Draft], *, taken: set[str] | None = None) -> pd.Da
 
 
 def _slug(text: str) -> str:
-    import unicodedata
-
+    """ASCII, lower-case, dash-separated, as the curated record ids (`sa-YYYYMMDD-place`)."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:40] or "place"

@@ -186,6 +186,7 @@ _REGION_SET: Final = frozenset(fold(w) for w in REGION_WORDS)
 
 
 def is_region_word(word: str) -> bool:
+    """ "oblast", "région", "області", "краю": a word that makes its neighbour a region."""
     return ELISION.sub("", fold(word)) in _REGION_SET
 
 
@@ -210,12 +211,14 @@ def stems(word: str) -> list[str]:
 
 @functools.lru_cache(maxsize=2)
 def morph(lang: str):
+    """The `pymorphy3` analyser for "uk" or "ru" (dictionaries load once, ~0.1 s)."""
     import pymorphy3
 
     return pymorphy3.MorphAnalyzer(lang=lang)
 
 
 def is_cyrillic(word: str) -> bool:
+    """True for a word in Cyrillic script (Ukrainian or Russian rules apply to it)."""
     return any("а" <= c <= "я" or c in "іїєґё" for c in word.casefold())
 
 
@@ -298,6 +301,7 @@ _FUZZY_MIN: Final = 0.84  # least similarity of skeletons for a spelling variant
 
 
 def is_adjective(word: str, lang: str) -> bool:
+    """The dictionary reads the word as an adjective first ("Запорізької", "Украинские")."""
     if not is_cyrillic(word):
         return False
     parses = morph(lang if lang in ("uk", "ru") else "ru").parse(word.casefold())
@@ -305,6 +309,7 @@ def is_adjective(word: str, lang: str) -> bool:
 
 
 def in_context(rows: tuple[int, ...], context: set[str]) -> bool:
+    """Any of these places lies in one of the regions (ISO codes) the text names."""
     iso = name_index().col["admin1_iso_3166_2"]
     return any(iso[r] in context for r in rows)
 
