@@ -9,6 +9,7 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -231,6 +232,18 @@ def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.drafting.report import draft_file, write_drafts
+
+    drafts, frame = draft_file(
+        args.file, published=args.published, url=args.url, language=args.lang,
+        publisher=args.publisher,
+    )  # fmt: skip
+    where = write_drafts(frame, drafts, args.output, args.format)
+    print(f"{len(drafts)} draft event(s) from {args.file} {where}; review them", file=sys.stderr)
+    return 0
+
+
 def _cmd_geocode(args: argparse.Namespace, settings: Settings) -> int:
     from geo.places.gazetteer import GazetteerGeocoder
     from geo.places.gazetteer_index import ATTRIBUTION
@@ -263,6 +276,13 @@ def _cmd_geocode(args: argparse.Namespace, settings: Settings) -> int:
     sources = set(table["source"]) if "source" in table else {"gazetteer"}
     print(NOMINATIM_ATTRIBUTION if sources - {"gazetteer"} else ATTRIBUTION, file=sys.stderr)
     return 0
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date YYYY-MM-DD") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -343,6 +363,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--online", action="store_true", help="ask Nominatim if the gazetteer finds nothing"
     )
     p.set_defaults(func=_cmd_geocode)
+
+    p = sub.add_parser("draft", help="draft events from a news report (.txt or .html)")
+    p.add_argument("file", help="the report: UTF-8 .txt, or .html (main text extracted offline)")
+    p.add_argument("--published", type=_iso_date, metavar="YYYY-MM-DD", help="publication date")
+    p.add_argument("--url", help="the report's http(s) URL, cited in each draft's source")
+    p.add_argument("--publisher", help="who published it (default: the URL's host)")
+    p.add_argument("--lang", choices=["fr", "en", "uk", "ru"], help="language (default: detected)")
+    p.add_argument("-o", "--output", help="file, or folder for one <event_id>.yaml each")
+    p.add_argument("--format", choices=["yaml", "json"], default="yaml")
+    p.set_defaults(func=_cmd_draft)
 
     p = sub.add_parser("hash-password", help="make STRIKE_ATLAS_EDITOR_PASSWORD_HASH")
     p.set_defaults(func=_cmd_hash_password)
