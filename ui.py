@@ -23,7 +23,7 @@ from geo.places.gazetteer import ChainedGeocoder, GazetteerGeocoder, make_nomina
 from geo.schema import VERIFICATION
 from geo.settings import Settings
 from geo.store import open_store
-from geo.views.assets import static_base_url, use_local_assets
+from geo.views.assets_local import static_base_url, use_local_assets
 from geo.views.catalog import prepare_events
 from geo.views.styling import SIDES
 

@@ -4,7 +4,8 @@ import folium
 import pandas as pd
 import pytest
 
-from geo.views.assets import external_urls, reset_local_assets, use_local_assets
+from geo.views.assets_inline import external_urls
+from geo.views.assets_local import reset_local_assets, use_local_assets
 from geo.views.mapview import (
     base_map,
     build_map,

@@ -9,7 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.settings import Settings
-from geo.views.assets import assets_present, external_urls
+from geo.views.assets_fetch import assets_present
+from geo.views.assets_inline import external_urls
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = ["pages/1_Events.py", "pages/2_Regions.py", "pages/3_Export.py"]

@@ -15,7 +15,8 @@ import pandas as pd
 
 from geo.errors import AtlasError
 from geo.io.exporters import atomic_output
-from geo.views.assets import default_vendor_dir, external_urls, inline_assets, load_manifest
+from geo.views.assets_fetch import default_vendor_dir, load_manifest
+from geo.views.assets_inline import external_urls, inline_assets
 from geo.views.mapview import build_map
 
 
