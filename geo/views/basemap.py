@@ -49,6 +49,14 @@ PANES: Final[dict[str, int]] = {
     "sa-occupied": 240,
     "sa-labels": 450,
 }
+# Oblast names in the boundaries data still in old spellings (the gazetteer fixes the towns').
+_CURRENT_SPELLING: Final = {
+    "Kiev": "Kyiv",
+    "Odessa": "Odesa",
+    "Kharkivs’ka Oblast’": "Kharkiv",
+    "Zaporizhzhya": "Zaporizhzhia",
+}
+_CITY_REGIONS: Final = frozenset({"UA-30", "UA-40"})  # Kyiv and Sevastopol: the town labels them
 # Label kinds: 0 capital, 1 other town, 2 admin-1 region (shown zoomed out only).
 _REGION_LABEL_MAX_ZOOM = 7
 
@@ -122,17 +130,19 @@ def water_doc(kind: str) -> bytes:
 def labels_doc(lang: str = DEFAULT_LANG) -> bytes:
     """Place and region labels in `lang`, most important first: [lat, lon, text, z, kind].
 
-    Towns come from Natural Earth's populated places (ranked by its scale rank, then
-    population); English and Ukrainian names from the GeoNames gazetteer (current spellings:
-    Kyiv, Odesa), Russian and French from Natural Earth. Regions are admin-1 names from the
-    boundaries data, drawn only zoomed out.
+    Towns come from Natural Earth's populated places (ranked by its scale rank, Ukraine's
+    first, then population); English and Ukrainian names from the GeoNames gazetteer
+    (current spellings: Kyiv, Odesa), Russian and French from Natural Earth. Regions are
+    admin-1 names from the boundaries data, drawn only zoomed out.
     """
     if lang not in LABEL_LANGUAGES:
         raise ValueError(
             f"label language {lang!r} unknown: use one of {', '.join(LABEL_LANGUAGES)}"
         )
     places = gpd.read_file(BASEMAP_DIR / "places.geojson")
-    places = places.sort_values(["SCALERANK", "POP_MAX"], ascending=[True, False])
+    # Ukraine's towns first at equal importance: the map is about the war there.
+    places["rank"] = places["SCALERANK"] - 3 * (places["ADM0_A3"] == "UKR")
+    places = places.sort_values(["rank", "POP_MAX"], ascending=[True, False])
     natural_earth = {"en": "NAME_EN", "uk": "NAME_RU", "ru": "NAME_RU", "fr": "NAME_FR"}[lang]
     fallback = places[natural_earth].fillna(places["NAME_EN"]).astype(str).tolist()
     gazetteer = label_names(places["GEONAMEID"], lang, places["NAME_RU"])
@@ -146,13 +156,15 @@ def labels_doc(lang: str = DEFAULT_LANG) -> bytes:
     rows: list[list] = [
         [round(pt.y, 3), round(pt.x, 3), name, round(float(z), 1), kind]
         for pt, name, z, kind in zip(places.geometry, names, places["min_zoom"], kinds, strict=True)
+        if isinstance(name, str) and name and name != "nan"
     ]
     admin1 = load_admin1()
     column = {"en": "name_en", "uk": "name_uk", "ru": "name_ru", "fr": "name_en"}[lang]
     region_names = admin1[column].fillna(admin1["name_en"]).fillna(admin1["name_ne"])
     points = admin1.geometry.representative_point()
-    for pt, name, country in zip(points, region_names, admin1["iso_a2"], strict=True):
-        if isinstance(name, str) and name and country == "UA":
+    for pt, name, iso in zip(points, region_names, admin1["iso_3166_2"], strict=True):
+        if isinstance(name, str) and name and iso.startswith("UA-") and iso not in _CITY_REGIONS:
+            name = _CURRENT_SPELLING.get(name, name) if lang == "en" else name
             rows.append([round(pt.y, 3), round(pt.x, 3), name, 4.0, 2])
     return orjson.dumps(rows)
 
@@ -294,7 +306,7 @@ _BUILDERS: Final[dict[str, str]] = {
       var update = function() {
         var z = map.getZoom(), view = map.getBounds().pad(0.2), taken = [];
         items.forEach(function(it) {
-          var r = it.r, want = r[4] === 2 ? z <= %(region_max)s : r[3] <= z + 1.2;
+          var r = it.r, want = r[4] === 2 ? z <= %(region_max)s : r[3] <= z + 2.2;
           want = want && view.contains([r[0], r[1]]);
           if (want) {
             var p = map.latLngToContainerPoint([r[0], r[1]]);

@@ -57,12 +57,12 @@ class Legend(MacroElement):
         """
         {% macro script(this, kwargs) %}
         (function() {
-          var legend = L.control({position: 'bottomright'});
+          var legend = L.control({position: 'bottomleft'});
           legend.onAdd = function() {
             var div = L.DomUtil.create('div', 'sa-legend');
             div.style.cssText = 'background:rgba(255,255,255,.92);padding:6px 9px;'
-              + 'font:12px/1.4 sans-serif;border-radius:4px;box-shadow:0 1px 4px #0004;'
-              + 'max-height:360px;overflow:auto';
+              + 'font:11px/1.35 sans-serif;border-radius:4px;box-shadow:0 1px 4px #0004;'
+              + 'max-height:230px;max-width:300px;overflow:auto';
             div.innerHTML = {{ this.html|tojson }};
             L.DomEvent.disableScrollPropagation(div);
             return div;
@@ -113,7 +113,12 @@ class Legend(MacroElement):
             )
             label = "annexed by Russia (2014)" if status == "annexed" else "claimed (2022)"
             rows.append(f"{swatch} {label}")
-        self.html = "<br>".join(rows)
+        # Open by default (the uncertainty marks need explaining); one click folds it away.
+        self.html = (
+            "<details open><summary style='cursor:pointer'><b>Legend</b></summary>"
+            + "<br>".join(rows)
+            + "</details>"
+        )
 
 
 class ResetView(MacroElement):

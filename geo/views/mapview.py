@@ -259,11 +259,16 @@ def view_for(bounds: Bounds) -> tuple[list[float], int]:
 def focus_bounds(frame: pd.DataFrame) -> Bounds | None:
     """The area the map should show for these events (W, S, E, N), or None for no events.
 
-    Robust to a few far-away events: points further from the median point than
+    Strikes and battles decide the view: "Strategic developments" (talks, calls, visits) do
+    only when the selection holds nothing else. Then it is robust to a few far-away events:
+    points further from the median point than
     max(10°, 3 × the 80th-percentile distance) are left out of the view when they are at most
     a tenth of the selection (a diplomatic event in Washington does not zoom the map out to
     the Atlantic). They stay on the map; the user pans or uses "Reset view" to see them.
     """
+    kinetic = (frame["event_type"].astype("string") != "Strategic developments").fillna(True)
+    if kinetic.any() and not kinetic.all():
+        frame = frame[kinetic.to_numpy()]
     lon = frame["longitude"].to_numpy(dtype=float)
     lat = frame["latitude"].to_numpy(dtype=float)
     ok = np.isfinite(lon) & np.isfinite(lat)
@@ -390,8 +395,12 @@ def base_map(
     zoom: int = DEFAULT_ZOOM,
     lang: str = DEFAULT_LANG,
     source: StaticSource | None = None,
+    overlays: bool = True,
 ) -> folium.Map:
     """The static part of the map: land, water, outlines, occupied regions, names, legend.
+
+    `overlays=False` leaves out the admin-1 outlines, occupied regions and the events legend
+    (a choropleth draws its own).
 
     A pure function of its arguments, so a caller may cache it; with a `source` the layers'
     data are fetched from static files (browser-cached) instead of sent in the page.
@@ -418,10 +427,12 @@ def base_map(
             max_zoom=MAX_ZOOM,
         ).add_to(m)
     water_layer(source).add_to(m)
-    admin1_layer(source).add_to(m)
-    occupied_layer(source).add_to(m)
+    if overlays:
+        admin1_layer(source).add_to(m)
+        occupied_layer(source).add_to(m)
     labels_layer(lang, source).add_to(m)
-    Legend().add_to(m)
+    if overlays:
+        Legend().add_to(m)
     ResetView(center, zoom).add_to(m)
     Fullscreen().add_to(m)
     return m
