@@ -4,7 +4,8 @@ Counts come from `region_counts` (the typed admin1, resolved to an ISO code), so
 table below it and the region filter agree. The per-capita option divides by
 `admin1_population` (an estimate from the gazetteer's towns, see there); a unit without one
 stays grey. Each unit's status (annexed / claimed) is drawn as its border. Clicking a unit
-returns its tooltip (with the ISO code, `clicked_iso`) through st_folium; `typed_names` turns it into the region filter.
+returns its tooltip (with the ISO code, `clicked_iso`) through st_folium; `typed_names` turns
+that into the region filter.
 """
 
 from __future__ import annotations
