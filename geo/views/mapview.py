@@ -314,6 +314,10 @@ def events_layer(
                 "spiderfyOnMaxZoom": True,
                 "showCoverageOnHover": False,
                 "spiderfyDistanceMultiplier": 1.6,
+                # Keep off-screen markers in the page (at most max_markers): a far-away
+                # event the view leaves out is still there when the user pans to it.
+                "removeOutsideVisibleBounds": False,
+                "animate": False,  # no half-way states: what is drawn is what is counted
             },
         ).add_to(group)
         folium.GeoJson(
