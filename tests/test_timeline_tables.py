@@ -27,7 +27,7 @@ def test_daily_counts(events: pd.DataFrame) -> None:
 def test_timeline_chart_uses_side_colours_and_a_brush(events: pd.DataFrame) -> None:
     spec = timeline_chart(binned_counts(events)).to_dict()
     vague, exact = spec["layer"]
-    assert exact["mark"]["type"] == "bar" and vague["mark"]["opacity"] < 0.5
+    assert exact["mark"]["type"] == "bar" and vague["mark"]["fillOpacity"] < 0.5
     assert exact["encoding"]["color"]["scale"]["domain"] == ["Russia", "Ukraine"]
     params = spec.get("params") or exact["params"]  # Altair lifts a layer's params up
     assert [p["name"] for p in params] == [BRUSH]

@@ -112,11 +112,8 @@ def timeline_chart(counts: pd.DataFrame, unit: str = "day") -> alt.LayerChart:
     """Stacked bars per bin coloured like the map's markers, pale bands for week/month-dated
     events over their span, and a brush (interval selection on time) named `BRUSH`."""
     present = [s for s in SIDE_NAMES if s in set(counts["side"])] or list(SIDE_NAMES)
-    color = alt.Color(
-        "side:N",
-        title="Acting side",
-        scale=alt.Scale(domain=present, range=[SIDE_COLORS[s] for s in present]),
-    )
+    scale = alt.Scale(domain=present, range=[SIDE_COLORS[s] for s in present])
+    color = alt.Color("side:N", title="Acting side", scale=scale)
     data = counts.assign(stop=counts["end"] + pd.Timedelta(days=1))
     x = alt.X("start:T", title=f"Date ({unit} bins)", scale=alt.Scale(domain=_domain(counts)))
     brush = alt.selection_interval(name=BRUSH, encodings=["x"])
@@ -138,13 +135,14 @@ def timeline_chart(counts: pd.DataFrame, unit: str = "day") -> alt.LayerChart:
     )
     vague = (
         alt.Chart(data[~data["exact"]])
-        .mark_bar(opacity=0.28, strokeDash=[4, 3], strokeWidth=1)
+        .mark_rect(fillOpacity=0.25, strokeOpacity=0.9, strokeDash=[4, 3], strokeWidth=1)
         .encode(
             x=x,
             x2="stop:T",
             y=alt.Y("events:Q"),
-            color=color,
-            stroke=color,
+            y2=alt.datum(0),
+            color=alt.Color("side:N", scale=scale, legend=None),
+            stroke=alt.Stroke("side:N", scale=scale, legend=None),
             tooltip=[
                 alt.Tooltip("start:T", title="dated only to the span from"),
                 alt.Tooltip("end:T", title="to"),
