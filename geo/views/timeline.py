@@ -141,7 +141,7 @@ def timeline_chart(counts: pd.DataFrame, unit: str = "day") -> alt.LayerChart:
             x2="stop:T",
             y=alt.Y("events:Q"),
             y2=alt.datum(0),
-            color=alt.Color("side:N", scale=scale, legend=None),
+            color=color,
             stroke=alt.Stroke("side:N", scale=scale, legend=None),
             tooltip=[
                 alt.Tooltip("start:T", title="dated only to the span from"),
@@ -151,7 +151,8 @@ def timeline_chart(counts: pd.DataFrame, unit: str = "day") -> alt.LayerChart:
             ],
         )
     )
-    return alt.layer(vague, exact).properties(height=180)
+    # The bars first: the legend takes their solid swatches; the bands lie over them, pale.
+    return alt.layer(exact, vague).properties(height=180)
 
 
 def _as_date(value: object) -> date:

@@ -10,6 +10,7 @@ place and a "near" event get a module server of their own with those records add
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from .conftest import (
     MAP_IFRAME,
@@ -208,15 +210,36 @@ def test_regions_choropleth_draws_and_filters(mapper) -> None:
     # until the page reruns (at most three times).
     for _ in range(3):
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        deadline = time.monotonic() + 5
-        while "region=" not in page.url and time.monotonic() < deadline:
-            time.sleep(0.25)
-        if "region=" in page.url:
+        try:
+            page.wait_for_url(re.compile(r"region="), timeout=5_000)
             break
+        except PlaywrightTimeout:
+            continue
     wait_ready(page)
     assert "region=Kharkiv" in page.url
     expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text(str(CLUSTER_N + 1))
     assert events_in_table(page) == CLUSTER_N + 1  # the cluster and the "near" event
+
+
+def test_brushing_the_timeline_sets_from_and_to(atlas) -> None:
+    page = open_page(atlas, "/")
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    chart.scroll_into_view_if_needed()
+    plot = chart.locator("canvas, svg.marks").first
+    plot.wait_for()
+    page.wait_for_timeout(500)  # the page has stopped scrolling
+    plot.scroll_into_view_if_needed()
+    box = plot.bounding_box()
+    y = box["y"] + box["height"] * 0.4
+    # Drag over the right half of the plot (the early July events).
+    page.mouse.move(box["x"] + box["width"] * 0.55, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.7, y, steps=8)
+    page.mouse.move(box["x"] + box["width"] * 0.8, y, steps=8)
+    page.mouse.up()
+    page.wait_for_url(re.compile(r"from=2025-\d\d-\d\d.*to=2025-"), timeout=15_000)
+    wait_ready(page)
+    assert 0 < events_in_table(page) < 10
 
 
 def test_timeline_screenshot(atlas) -> None:
