@@ -41,9 +41,9 @@ elif "lang" in st.query_params:
 
 
 @st.cache_resource
-def _static(url: str, lang: str) -> StaticSource:
+def _static(url: str, lang: str) -> StaticSource | None:
     """Basemap files written once per process and language; the browser caches them."""
-    return StaticSource.publish(url, lang=lang)
+    return StaticSource.try_publish(url, lang=lang)
 
 
 source = _static(static_url_for(ui.asset_base_url()), lang)

@@ -30,8 +30,8 @@ values = region_values(selected, per_capita=per_capita)
 
 
 @st.cache_resource
-def _static(url: str) -> StaticSource:
-    return StaticSource.publish(url)
+def _static(url: str) -> StaticSource | None:
+    return StaticSource.try_publish(url)
 
 
 source = _static(static_url_for(ui.asset_base_url()))

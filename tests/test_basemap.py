@@ -111,3 +111,9 @@ def test_static_url_follows_the_asset_base() -> None:
 def test_static_part_fits_the_budget() -> None:
     total = sum(len(v) for v in static_documents("en").values())
     assert total < 1_000_000
+
+
+def test_read_only_folder_falls_back_to_embedding(tmp_path) -> None:
+    target = tmp_path / "ro"
+    target.write_text("not a folder")  # mkdir fails like a read-only install would
+    assert StaticSource.try_publish("/app/static/basemap", dest=target / "basemap") is None

@@ -386,6 +386,17 @@ class StaticSource:
         """Write the files (once) and say where they are served."""
         return cls(url.rstrip("/"), tuple(sorted(publish_static(dest, lang).items())))
 
+    @classmethod
+    def try_publish(
+        cls, url: str, dest: Path | None = None, lang: str = DEFAULT_LANG
+    ) -> StaticSource | None:
+        """`publish`, or None when the folder cannot be written (a read-only install): the
+        map then embeds its static layers, larger but complete."""
+        try:
+            return cls.publish(url, dest, lang)
+        except OSError:
+            return None
+
 
 def static_layer(
     name: str, *, lang: str = DEFAULT_LANG, source: StaticSource | None = None
