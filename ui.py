@@ -17,9 +17,10 @@ from streamlit.errors import StreamlitSecretNotFoundError
 
 from geo.curation.auth import EDITING_DISABLED, EditorGate, LoginThrottle
 from geo.errors import AtlasError
-from geo.filters import EventFilter
-from geo.places.control import GROUND_STATUSES
-from geo.places.gazetteer import ChainedGeocoder, GazetteerGeocoder, make_nominatim
+from geo.filters import EventFilter, canonical_regions, region_choices
+from geo.places.gazetteer import GazetteerGeocoder
+from geo.places.ground_status import GROUND_STATUSES
+from geo.places.online_geocoder import ChainedGeocoder, make_nominatim
 from geo.schema import VERIFICATION
 from geo.settings import Settings
 from geo.store import open_store
@@ -172,7 +173,7 @@ def _seed_widgets(flt: EventFilter, frame: pd.DataFrame) -> None:
     st.session_state[_KEYS["to"]] = flt.date_to or hi
     st.session_state[_KEYS["actor"]] = list(flt.actors)
     st.session_state[_KEYS["type"]] = list(flt.event_types)
-    st.session_state[_KEYS["region"]] = list(flt.regions)
+    st.session_state[_KEYS["region"]] = canonical_regions(flt.regions)  # "UA-63" → its name
     st.session_state[_KEYS["verification"]] = list(flt.verification)
     st.session_state[_KEYS["q"]] = flt.text
     st.session_state[_KEYS["ground"]] = list(flt.ground)
@@ -225,7 +226,7 @@ def sidebar_filter(frame: pd.DataFrame, page: str) -> EventFilter:
     actors = sb.multiselect("Actor (side that acted)", actor_opts, key=_KEYS["actor"])
     type_opts = _options(frame["event_type"], tuple(st.session_state[_KEYS["type"]]))
     types = sb.multiselect("Event type", type_opts, key=_KEYS["type"])
-    region_opts = _options(frame["admin1"], tuple(st.session_state[_KEYS["region"]]))
+    region_opts = [*dict.fromkeys([*st.session_state[_KEYS["region"]], *region_choices(frame)])]
     regions = sb.multiselect("Region (admin-1)", region_opts, key=_KEYS["region"])
     verif_opts = [*dict.fromkeys([*VERIFICATION, *st.session_state[_KEYS["verification"]]])]
     verification = sb.multiselect("Verification", verif_opts, key=_KEYS["verification"])

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
+import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,9 +18,8 @@ from geo.curation.auth import hash_password
 from geo.errors import AtlasError, ConfigError, ValidationError
 from geo.filters import EventFilter
 from geo.io.exporters import FORMATS, export
-from geo.io.importers import import_events, read_csv_table, read_events
+from geo.io.importers import import_events, read_csv_table
 from geo.io.mapping import parse_mapping
-from geo.places.placement import placement_warnings
 from geo.settings import Settings, settings_help
 from geo.store import open_store
 from geo.views.catalog import prepare_events
@@ -97,10 +99,16 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _date_order(args: argparse.Namespace) -> str | None:
+    if args.dayfirst and args.monthfirst:
+        raise ConfigError("choose one of --dayfirst and --monthfirst")
+    return "dmy" if args.dayfirst else "mdy" if args.monthfirst else None
+
+
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     mapping = None
     if args.map or args.set:
-        columns = list(read_csv_table(args.path).columns)
+        columns = list(read_csv_table(args.path, encoding=args.encoding).columns)
         mapping = parse_mapping(args.map, args.set, columns)
     with open_store(settings) as store:
         report = import_events(
@@ -111,9 +119,13 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             replace=args.replace,
             mapping=mapping,
             editor=args.editor,
+            date_order=_date_order(args),
+            encoding=args.encoding,
         )
-        for warning in placement_warnings(read_events(args.path, args.format, mapping)[0])[:20]:
-            print(f"warning: {warning}", file=sys.stderr)
+    for warning in report.warnings[:20]:
+        print(f"warning: {warning}", file=sys.stderr)
+    if len(report.warnings) > 20:
+        print(f"warning: … and {len(report.warnings) - 20} more", file=sys.stderr)
     print(report.summary())
     return 0
 
@@ -140,10 +152,11 @@ def _cmd_assets(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
-    from geo.io.standalone import write_standalone
+    from geo.io.standalone import ensure_assets, write_standalone
 
     flt = filter_from_args(args)
     frame = _query(settings, flt)
+    ensure_assets(lambda text: print(text, file=sys.stderr, flush=True))
     write_standalone(
         frame, args.output, self_contained=args.self_contained, max_markers=settings.max_markers
     )
@@ -153,11 +166,11 @@ def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_geocode(args: argparse.Namespace, settings: Settings) -> int:
-    from geo.places.gazetteer import (
-        ATTRIBUTION,
+    from geo.places.gazetteer import GazetteerGeocoder
+    from geo.places.gazetteer_index import ATTRIBUTION
+    from geo.places.online_geocoder import (
         NOMINATIM_ATTRIBUTION,
         ChainedGeocoder,
-        GazetteerGeocoder,
         candidates_table,
         make_nominatim,
     )
@@ -191,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     epilog = "settings (environment):\n" + "\n".join(
         f"  {name}\n      {text}" for name, text in settings_help()
     )
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="strike-atlas",
         description="Curated conflict events: list, import, export, maps.",
         epilog=epilog,
@@ -232,6 +245,15 @@ def build_parser() -> argparse.ArgumentParser:
         'violence,actor1=Military Forces of Russia"',
     )
     p.add_argument("--editor", default="import", help="name recorded in the history")
+    p.add_argument(
+        "--dayfirst", action="store_true", help="read numeric dates as DD/MM/YYYY (07/03 = 7 Mar)"
+    )
+    p.add_argument(
+        "--monthfirst", action="store_true", help="read numeric dates as MM/DD/YYYY (07/03 = 3 Jul)"
+    )
+    p.add_argument(
+        "--encoding", help="text encoding of a CSV (default: UTF-8, or detected Windows-1251)"
+    )
     p.set_defaults(func=_cmd_import)
 
     p = sub.add_parser("geocode", help="find a place in the offline gazetteer")
@@ -262,14 +284,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `strike-atlas` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        settings = Settings.from_env()
-        return int(args.func(args, settings) or 0)
-    except ValidationError as exc:
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors as our one-line errors (exit status 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _report_error(exc: BaseException) -> int:
+    if isinstance(exc, ValidationError):
         if len(exc.errors) == 1:
             print(f"strike-atlas: error: {exc.errors[0]}; nothing written", file=sys.stderr)
         else:
@@ -279,12 +303,56 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             for err in exc.errors[:50]:
                 print(f"  {err}", file=sys.stderr)
+            if len(exc.errors) > 50:
+                print(f"  … and {len(exc.errors) - 50} more", file=sys.stderr)
         return 2
-    except AtlasError as exc:
+    if isinstance(exc, AtlasError):
         print(f"strike-atlas: error: {exc}", file=sys.stderr)
         return 2
-    except BrokenPipeError:
-        return 0
+    # The net under everything else: one line, never a traceback (STRIKE_ATLAS_DEBUG=1 shows it).
+    text = str(exc).strip().splitlines()
+    print(
+        f"strike-atlas: error: unexpected {type(exc).__name__}"
+        f"{': ' + text[0] if text else ''}; nothing more was done. Please report this "
+        "(run with STRIKE_ATLAS_DEBUG=1 for the details)",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def _library_warnings(caught: list[warnings.WarningMessage]) -> None:
+    """Library warnings (pandas, GDAL via pyogrio, …) as one line each, once."""
+    seen: set[str] = set()
+    for w in caught:
+        lines = str(w.message).strip().splitlines()
+        line = lines[0] if lines else w.category.__name__
+        if line not in seen:
+            seen.add(line)
+            print(f"strike-atlas: note: {line}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `strike-atlas` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = os.environ.get("STRIKE_ATLAS_DEBUG", "").strip() not in ("", "0")
+    logging.getLogger("pyogrio").setLevel(logging.ERROR)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            settings = Settings.from_env()
+            code = int(args.func(args, settings) or 0)
+        except BrokenPipeError:
+            code = 0
+        except KeyboardInterrupt:
+            print("strike-atlas: interrupted; nothing more was done", file=sys.stderr)
+            code = 130
+        except Exception as exc:
+            if debug:
+                raise
+            code = _report_error(exc)
+    _library_warnings(caught)
+    return code
 
 
 if __name__ == "__main__":

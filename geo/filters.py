@@ -14,6 +14,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from geo.admin1 import admin1_name, display_region, normalize_admin1, region_codes
 from geo.errors import AtlasError
 
 Bounds = tuple[float, float, float, float]  # west, south, east, north (lon/lat)
@@ -76,11 +77,86 @@ def _categorical_match(col: pd.Series, keep: Callable[[str], bool]) -> np.ndarra
         cats = col.cat.categories
         ok_cat = np.fromiter((keep(str(c)) for c in cats), dtype=bool, count=len(cats))
         codes = col.cat.codes.to_numpy()
-        return np.where(codes >= 0, ok_cat[np.clip(codes, 0, None)], False)
+        return np.append(ok_cat, False)[codes]  # code -1 (missing) takes the last slot
     values = col.astype("string")
     uniq = pd.unique(values.dropna())
     ok = {v: keep(v) for v in uniq}
     return values.map(ok).fillna(False).to_numpy(dtype=bool)
+
+
+def _present(col: pd.Series) -> np.ndarray:
+    """Which cells hold a non-blank value (categorical columns read from their codes)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        blank = np.fromiter((not str(c).strip() for c in col.cat.categories), dtype=bool)
+        codes = col.cat.codes.to_numpy()
+        return (codes >= 0) & ~np.append(blank, True)[codes]
+    return col.astype("string").str.strip().fillna("").ne("").to_numpy(dtype=bool)
+
+
+def region_mask(frame: pd.DataFrame, regions: Iterable[str]) -> np.ndarray:
+    """Rows in any of `regions`, each given by any of its names or its ISO 3166-2 code.
+
+    "Kharkiv", "Kharkiv Oblast", "UA-63", "Харківська область", "Харьковская область" and
+    "Kharkov" select the same rows. A row's region is its ``admin1_code`` (the region its
+    point lies in); rows without a code fall back to their typed ``admin1`` text, resolved
+    the same way. A value no name resolves ("Istanbul") matches ``admin1`` text exactly
+    (ignoring case). Work is per distinct value, then a boolean mask: fast at 1M rows.
+    """
+    codes, unresolved = region_codes(regions)
+    loose = {v.casefold() for v in unresolved}
+    n = len(frame)
+    hit = np.zeros(n, dtype=bool)
+    has_code = np.zeros(n, dtype=bool)
+    if "admin1_code" in frame.columns and codes:
+        col = frame["admin1_code"]
+        hit |= _categorical_match(col, lambda v: v.strip().upper() in codes)
+        has_code = _present(col)
+    elif "admin1_code" in frame.columns:
+        has_code = _present(frame["admin1_code"])
+    rest = ~has_code
+    if rest.any() and "admin1" in frame.columns:
+
+        def typed(value: str) -> bool:
+            return normalize_admin1(value) in codes or value.strip().casefold() in loose
+
+        col = frame["admin1"]
+        if rest.all() or isinstance(col.dtype, pd.CategoricalDtype):
+            hit |= _categorical_match(col, typed) & rest
+        else:  # only the few rows without a code need their text resolved
+            idx = np.flatnonzero(rest)
+            hit[idx] = _categorical_match(col.iloc[idx], typed)
+    return hit
+
+
+def _distinct(col: pd.Series, where: np.ndarray | None = None) -> list[str]:
+    if where is not None:
+        col = col[where]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        used = np.unique(col.cat.codes.to_numpy())
+        return [str(col.cat.categories[c]) for c in used if c >= 0]
+    return [str(v) for v in pd.unique(col.dropna())]
+
+
+def region_choices(frame: pd.DataFrame) -> list[str]:
+    """The regions present in `frame`, by canonical name, for a region picker.
+
+    Rows with an ``admin1_code`` give its canonical name; rows without one give their typed
+    ``admin1`` resolved to a canonical name where possible, else the text as typed.
+    """
+    names: set[str] = set()
+    has_code = np.zeros(len(frame), dtype=bool)
+    if "admin1_code" in frame.columns:
+        has_code = _present(frame["admin1_code"])
+        names |= {admin1_name(c) or c for c in _distinct(frame["admin1_code"])}
+    if "admin1" in frame.columns and not has_code.all():
+        typed = _distinct(frame["admin1"], None if not has_code.any() else ~has_code)
+        names |= {display_region(t) for t in typed if t.strip()}
+    return sorted(names, key=lambda n: (n.casefold(), n))
+
+
+def canonical_regions(values: Iterable[str]) -> list[str]:
+    """Filter values as the picker shows them: canonical names, duplicates dropped."""
+    return list(dict.fromkeys(display_region(v) for v in values))
 
 
 TEXT_SEARCH_COLUMNS: tuple[str, ...] = (
@@ -249,8 +325,7 @@ class EventFilter:
             wanted = {t.lower() for t in self.event_types}
             keep &= _categorical_match(frame["event_type"], lambda v: v.lower() in wanted)
         if self.regions:
-            wanted = {r.lower() for r in self.regions}
-            keep &= _categorical_match(frame["admin1"], lambda v: v.lower() in wanted)
+            keep &= region_mask(frame, self.regions)
         if self.countries:
             wanted = set(self.countries)
             keep &= _categorical_match(frame["country"], lambda v: v.upper() in wanted)
@@ -291,7 +366,9 @@ class EventFilter:
         if self.date_from or self.date_to:
             parts.append(_describe_dates(self.date_from, self.date_to))
         for label, values in self._lists():
-            if values:
+            if values and label == "region":
+                parts.append(f"{label}: {', '.join(canonical_regions(values))}")
+            elif values:
                 parts.append(f"{label}: {', '.join(values)}")
         if self.bbox:
             parts.append("in view " + ", ".join(f"{v:.2f}" for v in self.bbox))

@@ -82,6 +82,12 @@ FIELDS: Final[tuple[Field, ...]] = (
     Field("weapon", "str", False, "Drone, missile, artillery, …"),
     Field("country", "str", True, "ISO 3166-1 alpha-2 code of the country where it happened."),
     Field("admin1", "str", False, "First-level region (oblast)."),
+    Field(
+        "admin1_code",
+        "str",
+        False,
+        "ISO 3166-2 code of the admin-1 region the point lies in (derived from the point).",
+    ),
     Field("admin2", "str", False, "Second-level region (raion)."),
     Field("location", "str", False, "Place name."),
     Field("latitude", "float", True, "WGS84 latitude, −90…90."),
@@ -180,9 +186,14 @@ def normalize_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
         elif f.kind == "float":
             out[f.name] = pd.to_numeric(col).astype("float64")
         elif f.kind == "date":
-            out[f.name] = pd.to_datetime(col).astype("datetime64[ns]")
+            # format="ISO8601": never guess a format from the first value (text from PostGIS
+            # mixes whole-second and microsecond timestamps).
+            out[f.name] = pd.to_datetime(col, format="ISO8601").astype("datetime64[ns]")
         else:
-            out[f.name] = pd.to_datetime(col, utc=True).astype("datetime64[ns, UTC]")
-    for name in ("event_type", "actor1", "country", "verification"):
+            out[f.name] = pd.to_datetime(col, utc=True, format="ISO8601").astype(
+                "datetime64[ns, UTC]"
+            )
+    # Few distinct values: categories make the filters work per value, not per row.
+    for name in ("event_type", "actor1", "country", "admin1", "admin1_code", "verification"):
         out[name] = out[name].astype("category")
     return out.reset_index(drop=True)

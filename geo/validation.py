@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -60,12 +61,13 @@ class _Collector:
         for pos, value in zip(positions, values, strict=False):
             if len(self.errors) >= _MAX_ERRORS:
                 return
-            row = (
-                int(self.row_numbers[pos])
-                if self.row_numbers is not None
-                else self.first_row + int(pos)
-            )
-            self.errors.append(RowError(row, field, value, why, self.source))
+            self.errors.append(RowError(self.row_of(pos), field, value, why, self.source))
+
+    def row_of(self, pos: int) -> int:
+        """The row number a user sees for a frame position."""
+        if self.row_numbers is not None:
+            return int(self.row_numbers[pos])
+        return self.first_row + int(pos)
 
     def mask(self, mask: pd.Series | np.ndarray, col: pd.Series, field: str, why: str) -> None:
         positions = np.flatnonzero(np.asarray(mask, dtype=bool))
@@ -73,19 +75,129 @@ class _Collector:
             self.add(positions, field, col.iloc[positions].tolist(), why)
 
 
-def _parse_dates(col: pd.Series) -> pd.Series:
-    """ISO dates fast; other spellings ACLED uses ("03 July 2025") one by one."""
+DATE_ORDERS: dict[str, str] = {"dmy": "DD/MM/YYYY", "mdy": "MM/DD/YYYY"}
+_PLAIN_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]")
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2(\d{4})$")
+_MAX_COUNT = 10_000_000  # no single event has more casualties; larger is a typo or overflow
+
+
+@dataclass(frozen=True)
+class _Date:
+    """One distinct date text, read: the calendar day, or why not, and a note for the user."""
+
+    day: pd.Timestamp | None = None
+    why: str | None = None
+    note: str | None = None
+    order: str | None = None  # "dmy"/"mdy" when only that reading is possible
+
+
+def _read_numeric_date(m: re.Match[str], order: str | None) -> _Date:
+    a, b, year = int(m.group(1)), int(m.group(3)), int(m.group(4))
+    if order is None:
+        if a > 12 and b > 12:
+            return _Date(why="not a date: neither part can be a month")
+        if a > 12 or b > 12:
+            order = "dmy" if a > 12 else "mdy"
+            evident = order
+        elif a == b:
+            order, evident = "dmy", None
+        else:
+            return _Date(
+                why=f"day and month are ambiguous ({a} {_MONTHS[b]} or {b} {_MONTHS[a]}?): "
+                "choose the order (--dayfirst or --monthfirst; Import page: Day/month order)"
+            )
+    else:
+        evident = None
+    day, month = (a, b) if order == "dmy" else (b, a)
+    try:
+        return _Date(day=pd.Timestamp(year=year, month=month, day=day), order=evident)
+    except ValueError:
+        return _Date(why=f"not a valid date read as {DATE_ORDERS[order]}")
+
+
+_MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _read_date(text: str, order: str | None) -> _Date:
+    """The calendar day a date text names, as its author meant it (never shifted by a zone)."""
+    m = _NUMERIC_DATE.match(text)
+    if m:
+        return _read_numeric_date(m, order)
+    if _ISO_DATE.match(text):
+        try:
+            stamp = datetime.fromisoformat(text.replace("z", "Z"))
+            local = pd.Timestamp(stamp.date())
+        except (ValueError, OverflowError):
+            return _Date(why="expected a date YYYY-MM-DD or an ISO 8601 timestamp")
+        offset = stamp.utcoffset()
+        if offset:
+            utc_day = stamp.astimezone(UTC).date()
+            if utc_day != stamp.date():
+                return _Date(
+                    day=local,
+                    note=f"has a time zone (UTC{stamp.strftime('%z')}); kept the local date "
+                    f"{stamp.date().isoformat()} of the report (in UTC it is "
+                    f"{utc_day.isoformat()})",
+                )
+        return _Date(day=local)
+    if not any(ch.isalpha() for ch in text):
+        return _Date(why="expected a date YYYY-MM-DD, DD/MM/YYYY or '03 July 2025'")
+    try:
+        stamp = pd.Timestamp(text)
+    except (ValueError, OverflowError, TypeError):
+        return _Date(why="expected a date YYYY-MM-DD or '03 July 2025'")
+    if pd.isna(stamp):
+        return _Date(why="expected a date YYYY-MM-DD or '03 July 2025'")
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_localize(None)
+    return _Date(day=stamp.normalize())
+
+
+def _parse_dates(
+    c: _Collector, col: pd.Series, order: str | None, notes: list[RowError] | None
+) -> pd.Series:
+    """Each distinct date text read once: plain ISO dates in bulk, the rest one by one.
+
+    Day/month order is never guessed row by row: `07/03/2025` needs `order` ("dmy"/"mdy")
+    unless one reading is impossible, and a file whose dates show both orders is refused.
+    A zoned timestamp keeps the calendar day written in it (the report's local day).
+    """
     text = col.astype("string").str.strip()
-    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
-    retry = parsed.isna() & text.notna() & text.ne("")
-    if retry.any():
-        parsed.loc[retry] = pd.to_datetime(
-            text[retry], errors="coerce", format="mixed", dayfirst=True
-        )
-    # An ISO timestamp with a zone must still name a calendar day.
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert(None)
-    return parsed.dt.normalize()
+    uniques = pd.unique(text.dropna())
+    plain = [u for u in uniques if _PLAIN_DATE.match(u)]
+    read: dict[str, _Date] = {}
+    if plain:
+        days = pd.to_datetime(pd.Series(plain), errors="coerce", format="%Y-%m-%d")
+        for u, d in zip(plain, days, strict=True):
+            read[u] = _Date(day=d) if not pd.isna(d) else _Date(why="not a valid date")
+    for u in uniques:
+        if u and u not in read:
+            read[u] = _read_date(u, order)
+    if order is None:
+        seen = {r.order for r in read.values() if r.order}
+        if len(seen) > 1:
+            first = {o: next(k for k, r in read.items() if r.order == o) for o in seen}
+            for key, r in list(read.items()):
+                if r.order == "mdy":
+                    read[key] = _Date(
+                        why=f"month first, but other rows are day first (e.g. {first['dmy']!r}): "
+                        "choose the order (--dayfirst or --monthfirst)"
+                    )
+    values = text.tolist()
+    out = []
+    for pos, value in enumerate(values):
+        r = read.get(value) if isinstance(value, str) and value else None
+        if r is None:
+            out.append(pd.NaT)
+            continue
+        if r.why:
+            c.add([pos], "event_date", [col.iloc[pos]], r.why)
+        if r.note and notes is not None and len(notes) < _MAX_ERRORS:
+            row = c.row_of(pos)
+            notes.append(RowError(row, "event_date", col.iloc[pos], r.note, c.source))
+        out.append(r.day if r.day is not None else pd.NaT)
+    return pd.Series(pd.to_datetime(pd.Series(out, dtype="object")), index=col.index)
 
 
 def _check_int(
@@ -103,7 +215,8 @@ def _check_int(
         c.mask(out, col, name, f"expected one of {', '.join(map(str, allowed))}")
     else:
         c.mask(ok & (num < 0), col, name, "a count cannot be negative")
-    return num
+        c.mask(ok & (num > _MAX_COUNT), col, name, f"implausibly large (more than {_MAX_COUNT:,})")
+    return num.where(~bad_num & (num.abs() <= _MAX_COUNT))
 
 
 def _normalize_sources(c: _Collector, col: pd.Series) -> pd.Series:
@@ -216,6 +329,8 @@ def validate_frame(
     first_row: int = 1,
     row_numbers: np.ndarray | None = None,
     today: datetime | None = None,
+    date_order: str | None = None,
+    notes: list[RowError] | None = None,
 ) -> pd.DataFrame:
     """Check a raw frame and return the typed events frame, or raise listing every problem.
 
@@ -229,7 +344,13 @@ def validate_frame(
         How positions map to the row numbers a user sees (first data row = 1 by default).
     today
         The date after which an event date counts as "in the future" (tests pass one).
+    date_order
+        "dmy" or "mdy" to read numeric dates such as 07/03/2025; None refuses ambiguous ones.
+    notes
+        If given, receives warnings that do not stop the import (a time zone's day kept, …).
     """
+    if date_order not in (None, *DATE_ORDERS):
+        raise ValueError(f"date_order must be one of {tuple(DATE_ORDERS)} or None")
     c = _Collector(source, first_row, row_numbers)
     raw = raw.reset_index(drop=True)
     missing = [f.name for f in FIELDS if f.required and f.name not in raw.columns]
@@ -249,6 +370,10 @@ def validate_frame(
     for f in FIELDS:
         if f.kind != "str":
             continue
+        if raw[f.name].dtype == object:
+            nested = raw[f.name].map(lambda v: isinstance(v, (dict, list, tuple, set)))
+            c.mask(nested, raw[f.name], f.name, "expected text, not a JSON object or list")
+            raw[f.name] = raw[f.name].where(~nested, None)
         col = raw[f.name].astype("string").str.strip()
         col = col.mask(col.eq(""))
         if f.required and f.name not in ("verification",):
@@ -266,9 +391,8 @@ def validate_frame(
     c.mask(dup, ids, "event_id", "the same event_id appears earlier in this input")
 
     # Dates.
-    dates = _parse_dates(raw["event_date"])
+    dates = _parse_dates(c, raw["event_date"], date_order, notes)
     blank = _blank(raw["event_date"])
-    c.mask(~blank & dates.isna(), raw["event_date"], "event_date", "expected a date YYYY-MM-DD")
     c.mask(blank, raw["event_date"], "event_date", "required value is empty")
     now = (today or datetime.now(UTC)).replace(tzinfo=None)
     c.mask(

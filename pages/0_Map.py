@@ -5,10 +5,10 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 import ui
-from geo.places.control import control_layer
 from geo.places.label_names import LABEL_LANGUAGES
 from geo.views.basemap import DEFAULT_LANG, StaticSource, static_url_for
 from geo.views.catalog import control_timeline
+from geo.views.control_map import control_layer
 from geo.views.mapview import (
     base_map,
     cell_bounds,

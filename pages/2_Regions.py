@@ -14,12 +14,12 @@ from geo.views.regionmap import (
     choropleth_layer,
     clicked_iso,
     legend_rows,
+    region_filter_value,
     region_values,
-    typed_names,
     weekly_top_regions,
 )
 
-_, events, _, selected = ui.filtered_page("Regions", page="regions")
+_, _, _, selected = ui.filtered_page("Regions", page="regions")
 per_capita = st.toggle(
     f"Per {PER:,} inhabitants",
     key="regions_per_capita",
@@ -54,10 +54,7 @@ clicked = st_folium(
 iso = clicked_iso((clicked or {}).get("last_object_clicked_tooltip"))
 if iso and iso != st.session_state.get("_sa_last_region"):
     st.session_state["_sa_last_region"] = iso
-    names = typed_names(events, iso)
-    if names:
-        ui.narrow(region=names)
-    st.info(f"No events are recorded in {iso}; the filter is unchanged.")
+    ui.narrow(region=region_filter_value(iso))
 
 st.subheader("Top regions, week by week")
 weekly = weekly_top_regions(selected)

@@ -13,7 +13,7 @@ stem = "strike-atlas-selection"
 # data= is a callable: nothing is serialised until the button is pressed.
 for label, fmt, hint in (
     ("GeoJSON", "geojson", "RFC 7946, for QGIS, kepler.gl, newsroom maps"),
-    ("CSV (ACLED columns)", "csv", "spreadsheet, or mixing with ACLED data"),
+    ("CSV (ACLED columns)", "csv", "spreadsheet-safe (formula cells neutralised), ACLED names"),
     ("GeoPackage", "gpkg", "QGIS / GDAL, layer 'events'"),
 ):
     st.download_button(

@@ -1,7 +1,6 @@
-"""Import: upload a CSV or GeoJSON, map its columns, preview every problem, commit all or none."""
+"""Import: upload a file, map its columns, preview every problem and the plan, commit or not."""
 
-import tempfile
-from pathlib import Path
+import logging
 
 import pandas as pd
 import streamlit as st
@@ -9,58 +8,46 @@ import streamlit as st
 import ui
 from geo.curation.duplicates import find_duplicates
 from geo.errors import AtlasError, ValidationError
-from geo.io.importers import detect_format, import_events, read_csv_table, read_events
+from geo.io.importers import (
+    DATE_ORDER_CHOICES,
+    ENCODING_CHOICES,
+    detect_format,
+    import_command,
+    import_events,
+    input_warnings,
+    needs_mapping,
+    preview_import,
+    read_csv_table,
+)
+from geo.io.intake import plan_lines, staged_upload
 from geo.io.mapping import IGNORE, TARGETS, ColumnMapping, suggest_mapping
-from geo.places.placement import placement_warnings
 from geo.schema import EVENT_TYPES, VERIFICATION
 
-ui.setup_page("Import")
-st.title("Import events")
-editor = ui.editor_login()
-if not editor:
-    st.write("Log in as an editor (sidebar) to import events.")
-    st.stop()
 
-upload = st.file_uploader(
-    "CSV (ours, ACLED's or any table) or GeoJSON", type=["csv", "geojson", "json"]
-)
-if upload is None:
-    st.stop()
-
-# Keep the upload as a file with its name, so messages name it and readers sniff the format.
-folder = Path(st.session_state.setdefault("_sa_import_dir", tempfile.mkdtemp(prefix="sa-imp-")))
-path = folder / Path(upload.name).name
-path.write_bytes(upload.getvalue())
-fmt = detect_format(path)
-
-mapping = None
-if fmt == "csv":
-    table = read_csv_table(path)
+def column_mapping(table: pd.DataFrame, name: str) -> ColumnMapping:
+    """The mapping table and fixed values, as widgets."""
     suggested = suggest_mapping(list(table.columns))
     st.subheader("Columns")
     st.caption(
         "Recognised names are mapped already; choose a field for the others or leave "
         "them empty to ignore them. Several columns may feed notes."
     )
-    editor_frame = pd.DataFrame(
-        {
-            "column": list(table.columns),
-            "example": [
-                str(table[c].dropna().iloc[0]) if table[c].notna().any() else ""
-                for c in table.columns
-            ],
-            "field": [suggested.columns[c] for c in table.columns],
-        }
-    )
+    examples = [str(table[c].dropna().iloc[0]) if table[c].notna().any() else "" for c in table]
     edited = st.data_editor(
-        editor_frame,
+        pd.DataFrame(
+            {
+                "column": list(table.columns),
+                "example": examples,
+                "field": suggested.columns.values(),
+            }
+        ),
         hide_index=True,
         width="stretch",
         disabled=["column", "example"],
         column_config={
             "field": st.column_config.SelectboxColumn("field", options=[IGNORE, *TARGETS])
         },
-        key=f"map-{upload.name}",
+        key=f"map-{name}",
     )
     mapped = set(edited["field"])
     st.subheader("Fixed values for fields the file lacks")
@@ -69,68 +56,93 @@ if fmt == "csv":
     if "event_type" not in mapped:
         constants["event_type"] = c1.selectbox("Event type", list(EVENT_TYPES))
     if "actor1" not in mapped:
-        actor = c2.text_input("Actor 1 (side that acted)", value="Unknown")
-        constants["actor1"] = actor
+        constants["actor1"] = c2.text_input("Actor 1 (side that acted)", value="Unknown")
     if "verification" not in mapped:
         constants["verification"] = c3.selectbox("Verification", list(VERIFICATION))
-    mapping = ColumnMapping(
+    return ColumnMapping(
         dict(zip(edited["column"], edited["field"], strict=True)),
         {k: v for k, v in constants.items() if v},
     )
-    st.code(f"strike-atlas import {upload.name} {mapping.describe()}", language="bash")
 
-replace = st.checkbox("Replace events that already exist (same id)")
-try:
-    frame, ignored = read_events(path, fmt, mapping)
-except ValidationError as exc:
+
+def show_problems(exc: ValidationError) -> None:
     st.error(f"{len(exc.errors)} problem(s); nothing can be imported until they are fixed:")
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {"row": e.row, "field": e.field, "value": str(e.value), "why": e.why}
-                for e in exc.errors
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-    st.stop()
-except AtlasError as exc:
-    ui.show_error(exc)
-    st.stop()
+    rows = [
+        {"row": e.row, "field": e.field, "value": str(e.value), "why": e.why} for e in exc.errors
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
-st.subheader(f"Preview: {len(frame):,} valid events")
-st.dataframe(frame.head(200), hide_index=True, width="stretch")
-if ignored:
-    st.caption(f"Ignored columns: {', '.join(ignored)}")
-for warning in placement_warnings(frame)[:50]:
-    st.warning(str(warning))
-dupes = find_duplicates(frame, ui.load_events())
-if not dupes.empty:
-    st.warning(
-        f"{len(dupes)} likely duplicate(s) of stored events; they can be reviewed "
-        "on the Duplicates page after import."
-    )
-    st.dataframe(dupes.head(200), hide_index=True, width="stretch")
 
-if st.button(f"Import {len(frame):,} events", type="primary"):
-    bar = st.progress(0.0, text="Writing…")
-    try:
+def run(path, name: str, editor: str) -> None:
+    """Mapping, preview (the same checks as the import) and the import button."""
+    fmt = detect_format(path)
+    c1, c2 = st.columns(2)
+    order = DATE_ORDER_CHOICES[
+        c1.selectbox("Day/month order of numeric dates", list(DATE_ORDER_CHOICES))
+    ]
+    encoding = ENCODING_CHOICES[c2.selectbox("Encoding (CSV)", list(ENCODING_CHOICES))]
+    table = read_csv_table(path, encoding=encoding) if fmt == "csv" else None
+    own = table is not None and not needs_mapping(table.columns)  # ours or ACLED's: read as is
+    by_hand = own and st.checkbox("Map the columns by hand (read as ours/ACLED's otherwise)")
+    mapping = column_mapping(table, name) if table is not None and (by_hand or not own) else None
+    replace = st.checkbox("Replace events that already exist (same id)")
+    options = dict(fmt=fmt, mapping=mapping, date_order=order, encoding=encoding, replace=replace)
+    st.code(import_command(name, **options), language="bash")
+    with ui.open_store_rw() as store:
+        plan, result = preview_import(store, path, **options)
+    st.subheader(f"Preview: {len(result.frame):,} valid events")
+    st.write(" · ".join(plan_lines(plan)))
+    st.dataframe(plan.write.head(200), hide_index=True, width="stretch")
+    if result.ignored:
+        st.caption(f"Ignored columns: {', '.join(result.ignored)}")
+    for warning in input_warnings(result)[:50]:
+        st.warning(warning)
+    dupes = find_duplicates(plan.write, ui.load_events())
+    if not dupes.empty:
+        st.warning(
+            f"{len(dupes)} likely duplicate(s) of stored events; they can be reviewed "
+            "on the Duplicates page after import."
+        )
+        st.dataframe(dupes.head(200), hide_index=True, width="stretch")
+    if st.button(f"Import {len(plan.write):,} events", type="primary", disabled=plan.write.empty):
+        bar = st.progress(0.0, text="Writing…")
         with ui.open_store_rw() as store:
             report = import_events(
                 store,
                 path,
-                fmt=fmt,
-                mapping=mapping,
-                replace=replace,
                 editor=editor,
                 progress=lambda done, total: bar.progress(
                     done / total, text=f"{done:,} / {total:,}"
                 ),
+                **options,
             )
-    except AtlasError as exc:
-        bar.empty()
-        ui.show_error(exc)
-    else:
         bar.progress(1.0, text="Done")
         st.success(report.summary())
+
+
+ui.setup_page("Import")
+st.title("Import events")
+editor = ui.editor_login()
+if not editor:
+    st.write("Log in as an editor (sidebar) to import events.")
+    st.stop()
+upload = st.file_uploader(
+    "CSV (ours, ACLED's or any table), GeoJSON or GeoPackage",
+    type=["csv", "geojson", "json", "gpkg"],
+)
+if upload is None:
+    st.stop()
+# The upload lives in a private temp folder for this run only: removed when the run ends.
+with staged_upload(upload.name, upload.getvalue()) as path:
+    try:
+        run(path, path.name, editor)
+    except ValidationError as exc:
+        show_problems(exc)
+    except AtlasError as exc:
+        ui.show_error(exc)
+    except Exception as exc:  # the net: one line, never a traceback or a server path
+        logging.getLogger("strike_atlas.import").exception("import of %s failed", path.name)
+        st.error(
+            f"Unexpected {type(exc).__name__} while reading {path.name}; nothing was imported. "
+            "Please report this (the server log has the details)."
+        )

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from geo.places.placement import fill_places
 from geo.settings import Settings
 from geo.validation import validate_frame
 
@@ -26,7 +27,7 @@ def make_raw(**overrides: object) -> dict:
         "target": "recruitment centre",
         "weapon": "drone",
         "country": "UA",
-        "admin1": "Poltava",
+        "admin1": "Poltava Oblast",
         "admin2": None,
         "location": "Poltava",
         "latitude": 49.58925,
@@ -95,7 +96,7 @@ def sample_raw() -> list[dict]:
             event_date="2025-06-24",
             time_precision=2,
             actor1="Military Forces of Russia",
-            admin1="Donetsk",
+            admin1="Donetsk Oblast",
             location=None,
             latitude=48.0,
             longitude=37.8,
@@ -111,7 +112,8 @@ def sample_raw() -> list[dict]:
 
 @pytest.fixture
 def events() -> pd.DataFrame:
-    return validate_frame(pd.DataFrame(sample_raw()))
+    # Through fill_places like every write path: admin1_code from the point.
+    return validate_frame(fill_places(pd.DataFrame(sample_raw())))
 
 
 @pytest.fixture

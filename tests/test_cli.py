@@ -51,7 +51,7 @@ def test_export_geojson_places_seed_events(env: Settings, capsys, tmp_path: Path
     feats = orjson.loads(path.read_bytes())["features"]
     places = {f["properties"]["location"] for f in feats}
     assert {"Poltava", "Yelets", "Korenevo"} <= places
-    assert any(f["properties"]["admin1"] == "Donetsk" for f in feats)
+    assert any(f["properties"]["admin1"] == "Donetsk Oblast" for f in feats)
     assert all(f["properties"]["sources"] for f in feats)
     assert pyogrio.read_info(path)["features"] == len(feats)
 

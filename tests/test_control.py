@@ -1,4 +1,6 @@
-"""Tests for geo.places.control: loading dated control layers, status by date, ground status, map.
+"""Tests for control of territory: loading layers, status by date, ground status, the map layer.
+
+Modules: geo.places.control, control_files, ground_status, and geo.views.control_map.
 
 Every polygon here is a small square built in code; no real front-line data are used.
 """
@@ -19,17 +21,14 @@ from geo.errors import AtlasError
 from geo.places.control import (
     CATEGORIES,
     CATEGORY_SPELLINGS,
-    GROUND_STATUSES,
     STATUS_VALUES,
     ControlLayerError,
     ControlTimeline,
     canonical_category,
-    control_geojson,
-    control_layer,
-    date_from_name,
-    ground_status,
-    load_control_layers,
 )
+from geo.places.control_files import date_from_name, load_control_layers
+from geo.places.ground_status import GROUND_STATUSES, ground_status
+from geo.views.control_map import control_geojson, control_layer
 
 
 def square(x0: float, y0: float, size: float = 1.0) -> shapely.Polygon:

@@ -10,18 +10,15 @@ import pandas as pd
 import pytest
 from conftest import make_raw
 
+from geo.curation.duplicate_search import RADIUS_KM, REGION_KM, WINDOW_DAYS, haversine_km
 from geo.curation.duplicates import (
     PAIR_COLUMNS,
-    RADIUS_KM,
-    REGION_KM,
-    WINDOW_DAYS,
     DuplicateDecision,
     find_duplicates,
-    haversine_km,
-    merge_events,
     normalize_actor,
     within_batch_duplicates,
 )
+from geo.curation.merge import merge_events
 from geo.schema import normalize_dtypes
 from geo.validation import validate_frame
 

@@ -1,9 +1,10 @@
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from geo.filters import EventFilter, FilterError
+from geo.filters import EventFilter, FilterError, canonical_regions, region_choices
 
 
 @pytest.mark.parametrize(
@@ -69,3 +70,69 @@ def test_bad_filters_explain(kwargs: dict, message: str) -> None:
 
 def test_empty_frame(events: pd.DataFrame) -> None:
     assert EventFilter.build(actors="x").apply(events.iloc[:0]).empty
+
+
+# --- regions: any name or the ISO code ---------------------------------------------------
+
+KHARKIV_SPELLINGS = [
+    "Kharkiv",
+    "Kharkiv Oblast",
+    "UA-63",
+    "Харківська область",
+    "Харьковская область",
+    "Kharkov",
+    "kharkivs'ka oblast'",
+]
+
+
+def _region_frame(categorical: bool) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "admin1": [
+                "Kharkiv Oblast",
+                "Kharkiv Oblast",
+                "Kharkivs’ka Oblast’",  # an old store's spelling, code filled from the point
+                "Kharkov",  # no code (point at sea): the typed text decides
+                "Poltava Oblast",
+                "Istanbul",
+                "Kharkiv",  # typed wrong: the point lies in Donetsk Oblast
+                None,
+            ],
+            "admin1_code": ["UA-63", "UA-63", "UA-63", None, "UA-53", None, "UA-14", None],
+        }
+    )
+    return frame.astype("category") if categorical else frame.astype("string")
+
+
+@pytest.mark.parametrize("categorical", [True, False])
+@pytest.mark.parametrize("spelling", KHARKIV_SPELLINGS)
+def test_region_by_any_name_or_code(spelling: str, categorical: bool) -> None:
+    frame = _region_frame(categorical)
+    mask = EventFilter.build(regions=spelling).mask(frame)
+    assert np.flatnonzero(mask).tolist() == [0, 1, 2, 3]
+
+
+def test_region_unknown_name_matches_text_and_several_values_are_ored() -> None:
+    frame = _region_frame(True)
+    assert np.flatnonzero(EventFilter.build(regions="istanbul").mask(frame)).tolist() == [5]
+    both = EventFilter.build(regions=["UA-53", "Donetsk"]).mask(frame)
+    assert np.flatnonzero(both).tolist() == [4, 6]
+    assert not EventFilter.build(regions="Atlantis").mask(frame).any()
+
+
+def test_region_without_code_column_resolves_the_text(events: pd.DataFrame) -> None:
+    legacy = events.drop(columns=["admin1_code"], errors="ignore")
+    for spelling in ("Kursk Oblast", "Kursk", "RU-KRS", "Курская область"):
+        assert sorted(EventFilter.build(regions=spelling).apply(legacy)["event_id"]) == ["t-2"]
+
+
+def test_region_describe_shows_the_canonical_name() -> None:
+    flt = EventFilter.build(regions=["UA-63", "Kharkov", "Istanbul"])
+    assert flt.describe(3) == "3 events · region: Kharkiv Oblast, Istanbul"
+    assert EventFilter.from_query(flt.to_query()) == flt  # the URL keeps what was typed
+
+
+def test_region_choices_are_canonical_names() -> None:
+    choices = region_choices(_region_frame(True))
+    assert choices == ["Donetsk Oblast", "Istanbul", "Kharkiv Oblast", "Poltava Oblast"]
+    assert canonical_regions(["UA-63", "Kharkov", "Istanbul"]) == ["Kharkiv Oblast", "Istanbul"]

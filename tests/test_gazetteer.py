@@ -1,4 +1,6 @@
-"""Tests for geo.places.gazetteer: shipped data, name matching, filters, chaining, Nominatim.
+"""Tests for geo.places.gazetteer, gazetteer_index and online_geocoder.
+
+Shipped data, name matching, filters, chaining, Nominatim.
 
 No test touches the network: online geocoders are fakes, and an autouse fixture makes any
 socket connection fail loudly.
@@ -25,22 +27,22 @@ from geopy.location import Location
 from geopy.point import Point
 
 from geo.errors import AtlasError, ConfigError
-from geo.places import gazetteer
-from geo.places.gazetteer import (
+from geo.places import gazetteer_index
+from geo.places.gazetteer import GazetteerGeocoder, GeocodeError, GeocodeQueryError
+from geo.places.gazetteer_index import (
     ATTRIBUTION,
-    CANDIDATE_COLUMNS,
     GAZETTEER_COLUMNS,
     GAZETTEER_PATH,
-    ChainedGeocoder,
     GazetteerDataError,
-    GazetteerGeocoder,
-    GeocodeError,
-    GeocodeQueryError,
+    load_gazetteer,
+    skeleton,
+)
+from geo.places.online_geocoder import (
+    CANDIDATE_COLUMNS,
+    ChainedGeocoder,
     GeocoderUnreachable,
     candidates_table,
-    load_gazetteer,
     make_nominatim,
-    skeleton,
 )
 
 KORENEVO, YELETS, KYIV, POLTAVA, KHARKIV = 544906, 467978, 703448, 696643, 706483
@@ -183,7 +185,7 @@ def test_spellings_share_a_skeleton(spellings: tuple[str, ...]) -> None:
 
 def test_skeletons_batch_equals_one_by_one() -> None:
     names = ["Korenevo", "", "!!", "Єлець", "Zaporizhzhia", "ꙗ", "a\x00b"]
-    assert gazetteer.skeletons(names) == [skeleton(n) for n in names]
+    assert gazetteer_index.skeletons(names) == [skeleton(n) for n in names]
     assert skeleton("!!") == ""
 
 
@@ -345,7 +347,7 @@ def test_bad_filters_are_refused(geocoder: GazetteerGeocoder, kwargs: dict, mess
 
 def test_index_is_fast(geocoder: GazetteerGeocoder) -> None:
     start = time.perf_counter()
-    gazetteer._build_index.__wrapped__(GAZETTEER_PATH)
+    gazetteer_index.build_index.__wrapped__(GAZETTEER_PATH)
     assert time.perf_counter() - start < 2.0  # ~0.4 s measured; generous for slow CI
     names = load_gazetteer()["name"].sample(200, random_state=0).tolist()
     typos = [n[:2] + n[3:] for n in names[:50]]

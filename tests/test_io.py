@@ -122,11 +122,21 @@ def test_import_refuses_existing_ids_unless_replace(events: pd.DataFrame, tmp_pa
     export(events, "geojson", path)
     with SQLiteStore(tmp_path / "s.sqlite") as store:
         assert import_events(store, path).written == 4
-        with pytest.raises(ValidationError, match="--replace"):
+        again = import_events(store, path)  # identical records: a no-op, reported
+        assert (again.written, again.unchanged) == (0, 4)
+        assert "imported 0 events" in again.summary() and "4 unchanged" in again.summary()
+        changed = events.copy()
+        changed.loc[changed["event_id"] == "t-2", "notes"] = "Corrected note."
+        export(changed, "geojson", path)
+        with pytest.raises(ValidationError, match="--replace") as info:
             import_events(store, path)
-        assert import_events(store, path, replace=True).written == 4
+        [err] = info.value.errors
+        assert (err.row, err.value) == (2, "t-2")
         report = import_events(store, path, replace=True, dry_run=True)
-        assert report.written == 0 and report.rows == 4
+        assert (report.written, report.to_write, report.unchanged) == (0, 1, 3)
+        report = import_events(store, path, replace=True)
+        assert (report.written, report.replaced, report.unchanged) == (1, 1, 3)
+        assert store.get("t-2")[0]["notes"] == "Corrected note."
 
 
 def test_dry_run_writes_nothing(events: pd.DataFrame, tmp_path: Path) -> None:
@@ -193,3 +203,14 @@ def test_export_is_atomic(events: pd.DataFrame, tmp_path: Path, monkeypatch) -> 
         export(events, "geojson", path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["e.geojson"]
+
+
+def test_export_page_csv_bytes_are_neutralised(events: pd.DataFrame) -> None:
+    """The Export page's download (export_bytes) goes through the same neutralisation."""
+    tricky = events.copy()
+    tricky["notes"] = tricky["notes"].astype("string")
+    tricky.loc[0, "notes"] = "=cmd|' /C calc'!A0"
+    tricky.loc[1, "notes"] = "\tTabbed"
+    text = export_bytes(tricky, "csv").decode("utf-8")
+    assert "'=cmd|' /C calc'!A0" in text and "'\tTabbed" in text
+    assert text.splitlines()[0].endswith(",formula_escape")

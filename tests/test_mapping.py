@@ -122,8 +122,9 @@ def test_placement_fills_and_flags() -> None:
     )
     filled = fill_places(raw)
     assert list(filled["country"]) == ["UA", "RU"]
-    assert filled["admin1"].iloc[0] == "Poltava"
-    assert filled["admin1"].iloc[1] == "Kursk oblast"  # typed values are kept
+    assert filled["admin1"].iloc[0] == "Poltava Oblast"
+    assert filled["admin1"].iloc[1] == "Kursk Oblast"  # typed for the point's region: normalised
+    assert list(filled["admin1_code"]) == ["UA-53", "RU-KRS"]
 
 
 def test_placement_warnings(events: pd.DataFrame) -> None:
@@ -135,4 +136,4 @@ def test_placement_warnings(events: pd.DataFrame) -> None:
     wrong.loc[1, "country"] = "UA"
     warnings = placement_warnings(validate_frame(wrong))
     assert [(w.event_id, w.field) for w in warnings] == [("t-1", "admin1"), ("t-2", "country")]
-    assert "Poltava (UA-53)" in str(warnings[0])
+    assert "Poltava Oblast (UA-53)" in str(warnings[0])

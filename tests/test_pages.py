@@ -182,3 +182,13 @@ def test_regions_page_draws_a_choropleth(app: AppTest) -> None:
 
 def test_map_timeline_has_adaptive_bins(app: AppTest) -> None:
     assert any("Events per day" in c.value for c in app.caption)
+
+
+def test_region_link_takes_any_name_or_the_code(open_link) -> None:
+    spellings = ["Poltava", "Poltava Oblast", "UA-53", "Полтавська область", "Полтавская область"]
+    assert {s: count(open_link(region=s)) for s in spellings} == dict.fromkeys(spellings, 1)
+    at = open_link(region="ua-53")
+    [picker] = [m for m in at.sidebar.multiselect if m.label == "Region (admin-1)"]
+    assert picker.value == ["Poltava Oblast"]
+    assert "Kiev" not in picker.options and "Donetsk Oblast" in picker.options
+    assert "region: Poltava Oblast" in at.caption[0].value

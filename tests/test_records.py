@@ -31,7 +31,7 @@ def test_every_record_has_sources(curated: pd.DataFrame) -> None:
 @pytest.mark.parametrize(
     ("location", "admin1", "actor_word"),
     [
-        ("Poltava", "Poltava", "Russia"),
+        ("Poltava", "Poltava Oblast", "Russia"),
         ("Yelets", "Lipetsk Oblast", "Ukraine"),
         ("Korenevo", "Kursk Oblast", "Ukraine"),
     ],
@@ -49,7 +49,7 @@ def test_donetsk_depots_are_region_level_and_week_precision(curated: pd.DataFram
     assert len(rows) == 1
     assert rows.iloc[0]["geo_precision"] == 3
     assert rows.iloc[0]["time_precision"] == 2
-    assert rows.iloc[0]["admin1"] == "Donetsk"
+    assert rows.iloc[0]["admin1"] == "Donetsk Oblast"
 
 
 def test_poltava_keeps_article_wording_and_assessed_actor(curated: pd.DataFrame) -> None:
@@ -94,3 +94,20 @@ def test_bad_record_names_file_and_field(tmp_path: Path) -> None:
     assert ("bad.yaml", "event_type") in found
     assert ("bad.yaml", "colour") in found
     assert ("broken.yaml", "(file)") in found
+
+
+def test_yaml_aliases_are_refused(tmp_path: Path) -> None:
+    """Billion laughs: nine aliases of nine aliases would blow one field up; refused."""
+    (tmp_path / "bomb.yaml").write_text(
+        'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+        "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nnotes: *b\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValidationError, match=r"bomb\.yaml.*aliases \(\*name\) are not allowed"):
+        read_curated(tmp_path)
+
+
+def test_oversized_yaml_record_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "big.yaml").write_text("notes: " + "x" * (300 * 1024) + "\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match=r"big\.yaml.*at most 262,144"):
+        read_curated(tmp_path)

@@ -14,8 +14,8 @@ from geo.views.regionmap import (
     class_breaks,
     clicked_iso,
     colour_of,
+    region_filter_value,
     region_values,
-    typed_names,
     weekly_top_regions,
 )
 
@@ -67,10 +67,8 @@ def test_clicked_iso(text: object, iso: str | None) -> None:
     assert clicked_iso(text) == iso
 
 
-def test_typed_names_resolve_to_the_iso(events: pd.DataFrame) -> None:
-    frame = events.assign(admin1=["Poltava", "Kursk Oblast", "Poltava Oblast", None])
-    assert typed_names(frame, "UA-53") == ["Poltava", "Poltava Oblast"]
-    assert typed_names(frame, "UA-63") == []
+def test_region_filter_value_is_the_canonical_name() -> None:
+    assert region_filter_value("UA-53") == ["Poltava Oblast"]
 
 
 def test_weekly_top_regions(events: pd.DataFrame) -> None:

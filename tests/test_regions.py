@@ -30,12 +30,15 @@ from geo.places.regions import (
 
 # (name, lon, lat, country, admin1, admin1_iso, status); coordinates from GeoNames.
 KNOWN_POINTS = [
-    ("Poltava", 34.5537, 49.5893, "UA", "Poltava", "UA-53", ""),
+    ("Poltava", 34.5537, 49.5893, "UA", "Poltava Oblast", "UA-53", ""),
     ("Yelets", 38.50935, 52.61435, "RU", "Lipetsk Oblast", "RU-LIP", ""),
     ("Korenevo", 34.90008, 51.41065, "RU", "Kursk Oblast", "RU-KRS", ""),
-    ("Donetsk", 37.80224, 48.023, "UA", "Donetsk", "UA-14", "claimed"),
-    ("Simferopol", 34.1, 44.95, "UA", "Crimea", "UA-43", "annexed"),
-    ("Sevastopol", 33.52134, 44.60795, "UA", "Sevastopol City", "UA-40", "annexed"),
+    ("Donetsk", 37.80224, 48.023, "UA", "Donetsk Oblast", "UA-14", "claimed"),
+    ("Simferopol", 34.1, 44.95, "UA", "Autonomous Republic of Crimea", "UA-43", "annexed"),
+    ("Sevastopol", 33.52134, 44.60795, "UA", "Sevastopol", "UA-40", "annexed"),
+    ("Kyiv", 30.5234, 50.4501, "UA", "Kyiv", "UA-30", ""),
+    ("Bila Tserkva", 30.1122, 49.7957, "UA", "Kyiv Oblast", "UA-32", ""),
+    ("Kharkiv", 36.2304, 49.9935, "UA", "Kharkiv Oblast", "UA-63", ""),
     ("Black Sea", 31.0, 43.0, None, None, None, ""),
     ("Warsaw", 21.0122, 52.2297, "PL", None, None, ""),
 ]
@@ -267,7 +270,10 @@ def test_every_display_name_normalizes_back_to_its_code() -> None:
 
 def test_admin1_names_for_selectboxes() -> None:
     ukraine = admin1_names("UA")
-    assert len(ukraine) == 27 and "Poltava" in ukraine and "Crimea" in ukraine
+    assert len(ukraine) == 27 and "Poltava Oblast" in ukraine
+    assert {"Kyiv", "Kyiv Oblast", "Kharkiv Oblast"} <= set(ukraine)
+    assert "Autonomous Republic of Crimea" in ukraine
+    assert {"Sevastopol", "Odesa Oblast", "Zaporizhzhia Oblast", "Kherson Oblast"} <= set(ukraine)
     assert ukraine == sorted(ukraine, key=str.casefold)
     assert "Kursk Oblast" in admin1_names("ru")
     everything = admin1_names()
@@ -297,14 +303,14 @@ def test_region_counts_merges_spellings_and_keeps_unknowns() -> None:
     assert counts["count"].sum() == len(frame)
     top = counts.iloc[0]
     assert (top.admin1, top.admin1_iso, top.country, top.status, top["count"]) == (
-        "Donetsk",
+        "Donetsk Oblast",
         "UA-14",
         "UA",
         "claimed",
         3,
     )
     by_name = counts.set_index("admin1", drop=False)
-    assert by_name.loc["Crimea", "status"] == "annexed"
+    assert by_name.loc["Autonomous Republic of Crimea", "status"] == "annexed"
     assert by_name.loc["Kursk Oblast", ["admin1_iso", "country", "status"]].tolist() == [
         "RU-KRS",
         "RU",

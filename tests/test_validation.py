@@ -106,3 +106,59 @@ def test_tags_accept_list_json_or_semicolons() -> None:
 )
 def test_is_http_url(url: object, ok: bool) -> None:
     assert is_http_url(url) is ok
+
+
+@pytest.mark.parametrize(
+    ("dates", "order", "want"),
+    [
+        (["2025-07-03T09:00:00Z", "03 July 2025", "2025-07-04"], None, ["07-03", "07-03", "07-04"]),
+        (["07/13/2025", "05/05/2025"], None, ["07-13", "05-05"]),  # only one reading possible
+        (["13.07.2025"], None, ["07-13"]),
+        (["07/03/2025"], "dmy", ["03-07"]),
+        (["07/03/2025"], "mdy", ["07-03"]),
+        (["2025-07-03T23:30:00+03:00"], None, ["07-03"]),  # the report's local day
+    ],
+)
+def test_dates_read_as_written(dates: list[str], order: str | None, want: list[str]) -> None:
+    raw = pd.DataFrame([make_raw(event_id=f"d{i}", event_date=d) for i, d in enumerate(dates)])
+    frame = validate_frame(raw, date_order=order)
+    assert frame["event_date"].dt.strftime("%m-%d").tolist() == want
+
+
+@pytest.mark.parametrize(
+    ("dates", "order", "row", "why"),
+    [
+        (["07/03/2025", "07/13/2025"], None, 1, "day and month are ambiguous (7 Mar or 3 Jul?)"),
+        (["13/07/2025", "07/13/2025"], None, 2, "month first, but other rows are day first"),
+        (["07/13/2025"], "dmy", 1, "not a valid date read as DD/MM/YYYY"),
+        (["2025-02-30"], None, 1, "not a valid date"),
+        (["3rd of never"], None, 1, "expected a date"),
+        (["12345"], None, 1, "expected a date"),
+    ],
+)
+def test_dates_refused_with_row(dates, order, row: int, why: str) -> None:
+    raw = pd.DataFrame([make_raw(event_id=f"d{i}", event_date=d) for i, d in enumerate(dates)])
+    with pytest.raises(ValidationError) as info:
+        validate_frame(raw, date_order=order)
+    [err] = info.value.errors
+    assert (err.row, err.field) == (row, "event_date") and why in err.why
+
+
+def test_zone_note_says_what_was_kept() -> None:
+    notes: list = []
+    validate_frame(pd.DataFrame([make_raw(event_date="2025-07-03T22:30:00-05:00")]), notes=notes)
+    [note] = notes
+    assert note.row == 1 and "kept the local date 2025-07-03" in note.why
+    assert "in UTC it is 2025-07-04" in note.why
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "1e300", "10000001"])
+def test_huge_counts_refused(value: str) -> None:
+    with pytest.raises(ValidationError, match="implausibly large"):
+        validate_frame(pd.DataFrame([make_raw(fatalities=value)]))
+
+
+@pytest.mark.parametrize("value", [{"a": 1}, ["x"]])
+def test_json_in_text_field_refused(value: object) -> None:
+    with pytest.raises(ValidationError, match="expected text, not a JSON object or list"):
+        validate_frame(pd.DataFrame([make_raw(location=value)]))

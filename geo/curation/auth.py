@@ -26,9 +26,10 @@ from geo.settings import env_name
 HASH_ENV = env_name("editor_password_hash")
 
 SCHEME = "scrypt"
-# n=2**14, r=8, p=1: 16 MiB and ~80 ms per verify on the reference machine; slow enough to
-# make guessing expensive, fast enough that a login does not feel sluggish.
-SCRYPT_N = 2**14
+# n=2**17, r=8, p=1: OWASP's current minimum for scrypt (Password Storage Cheat Sheet),
+# 128 MiB and a few hundred ms per verify. Hashes made with a lower n (older releases used
+# 2**14) still verify: the parameters are read from the stored string.
+SCRYPT_N = 2**17
 SCRYPT_R = 8
 SCRYPT_P = 1
 SALT_BYTES = 16
@@ -59,7 +60,14 @@ def _encode(password: str) -> bytes:
     return unicodedata.normalize("NFC", password).encode("utf-8")
 
 
+# At most this many hashes are computed at once in a process: each takes 128 MiB at the
+# default cost, so a burst of logins queues here instead of exhausting memory.
+_HASH_SLOTS = threading.BoundedSemaphore(2)
+
+
 def _derive(password: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
+    # OpenSSL needs 128*r*(n+2) bytes for V plus 128*r*p for B; the default maxmem (32 MiB)
+    # is below n=2**17, so it is passed explicitly with 1 MiB of headroom.
     maxmem = 128 * r * (n + p + 2) + 1024 * 1024
     return hashlib.scrypt(_encode(password), salt=salt, n=n, r=r, p=p, maxmem=maxmem, dklen=dklen)
 
@@ -132,7 +140,7 @@ def hash_password(password: str, *, salt: bytes | None = None) -> str:
     Returns
     -------
     str
-        Self-describing ``scrypt$n=16384,r=8,p=1$<salt b64>$<hash b64>``, so the cost can be
+        Self-describing ``scrypt$n=131072,r=8,p=1$<salt b64>$<hash b64>``, so the cost can be
         raised later without breaking hashes already configured.
     """
     if not password:
@@ -141,7 +149,8 @@ def hash_password(password: str, *, salt: bytes | None = None) -> str:
         salt = secrets.token_bytes(SALT_BYTES)
     elif len(salt) < 8:
         raise ValueError("salt must be at least 8 bytes")
-    key = _derive(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, KEY_BYTES)
+    with _HASH_SLOTS:
+        key = _derive(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, KEY_BYTES)
     params = f"n={SCRYPT_N},r={SCRYPT_R},p={SCRYPT_P}"
     return f"{SCHEME}${params}${_b64(salt)}${_b64(key)}"
 
@@ -155,7 +164,8 @@ def verify_password(password: str, stored: str) -> bool:
     parsed = _parse(stored)
     if not password:
         return False
-    key = _derive(password, parsed.salt, parsed.n, parsed.r, parsed.p, len(parsed.key))
+    with _HASH_SLOTS:
+        key = _derive(password, parsed.salt, parsed.n, parsed.r, parsed.p, len(parsed.key))
     return hmac.compare_digest(key, parsed.key)
 
 
@@ -164,6 +174,7 @@ class _KeyState:
     failures: int = 0
     blocked_until: float = 0.0
     last_failure: float = 0.0
+    pending: int = 0  # attempts reserved and not yet settled
 
 
 class LoginThrottle:
@@ -174,6 +185,11 @@ class LoginThrottle:
     rotate sessions, more than `global_limit` failures within `global_window` seconds across
     all keys lock every login for `global_lockout` seconds. Keep one instance per process
     (e.g. `st.cache_resource`) so all sessions share it.
+
+    `reserve` checks and counts an attempt in one locked step, before the password is
+    hashed, and `settle` records its outcome: so 200 concurrent guesses from 200 sessions
+    cannot all pass the check before the first failure is counted. At most
+    ``global_limit + 1`` attempts are hashed per window, however many arrive at once.
     """
 
     def __init__(
@@ -210,23 +226,71 @@ class LoginThrottle:
                 wait = max(wait, state.blocked_until - now)
             return wait
 
+    def reserve(self, key: str) -> float:
+        """Check and, if allowed, count an attempt for `key` atomically; returns the wait.
+
+        0 means the caller may hash the password now and must then call `settle` exactly
+        once. A positive value is the wait in seconds; nothing was reserved. An attempt in
+        flight counts against the global limit at once and blocks further attempts of the
+        same key until it is settled.
+        """
+        with self._lock:
+            now = self._now()
+            self._prune(now)
+            state = self._keys.get(key)
+            wait = max(self._locked_until - now, 0.0)
+            if state is not None:
+                wait = max(wait, state.blocked_until - now)
+                if state.pending:
+                    wait = max(wait, self._base)
+            if wait > 0:
+                return wait
+            if len(self._recent) > self._limit:  # failures and attempts in flight
+                self._locked_until = now + self._lockout
+                return self._lockout
+            self._recent.append(now)
+            state = self._keys.setdefault(key, _KeyState())
+            state.pending += 1
+            state.last_failure = now  # keeps the key from being pruned while in flight
+            return 0.0
+
+    def settle(self, key: str, ok: bool) -> None:
+        """Record the outcome of an attempt that `reserve` allowed."""
+        with self._lock:
+            now = self._now()
+            state = self._keys.get(key)
+            if state is not None and state.pending:
+                state.pending -= 1
+            if ok:
+                self._keys.pop(key, None)
+                # A success is not a guess: give its reserved slot back.
+                if self._recent:
+                    self._recent.pop()
+                return
+            self._fail(key, now, counted=True)
+
     def record(self, key: str, ok: bool) -> None:
-        """Record the outcome of an attempt that `check` allowed."""
+        """Record the outcome of an attempt that `check` allowed (no reservation)."""
         with self._lock:
             now = self._now()
             self._prune(now)
             if ok:
                 self._keys.pop(key, None)
                 return
-            state = self._keys.setdefault(key, _KeyState())
-            state.failures += 1
-            state.last_failure = now
-            delay = min(self._base * 2 ** min(state.failures - 1, 64), self._max)
-            state.blocked_until = now + delay
+            self._fail(key, now, counted=False)
+
+    def _fail(self, key: str, now: float, *, counted: bool) -> None:
+        """One more failure for `key` (lock held); `counted`: its global slot is reserved."""
+        state = self._keys.setdefault(key, _KeyState())
+        state.failures += 1
+        state.last_failure = now
+        delay = min(self._base * 2 ** min(state.failures - 1, 64), self._max)
+        state.blocked_until = now + delay
+        if not counted:
             self._recent.append(now)
-            if len(self._recent) > self._limit:
-                self._locked_until = now + self._lockout
-                self._recent.clear()
+        if len(self._recent) > self._limit:
+            self._locked_until = now + self._lockout
+            self._recent.clear()
 
     def _prune(self, now: float) -> None:
         while self._recent and self._recent[0] <= now - self._window:
@@ -285,16 +349,28 @@ class EditorGate:
         """Check `password` for the session `key`, honouring the throttle."""
         if self._hash is None:
             return LoginResult(ok=False, message=EDITING_DISABLED)
-        wait = self._throttle.check(key)
+        if not password:
+            # Not counted as a failure: an empty submit guesses nothing.
+            wait = self._throttle.check(key)
+            if wait > 0:
+                return LoginResult(
+                    ok=False,
+                    message=f"Too many attempts; wait {_wait_text(wait)}.",
+                    retry_after=wait,
+                )
+            return LoginResult(ok=False, message="Enter the editor password.")
+        # Reserve before hashing: the check and the count are one atomic step.
+        wait = self._throttle.reserve(key)
         if wait > 0:
             return LoginResult(
                 ok=False, message=f"Too many attempts; wait {_wait_text(wait)}.", retry_after=wait
             )
-        if not password:
-            # Not counted as a failure: an empty submit guesses nothing.
-            return LoginResult(ok=False, message="Enter the editor password.")
-        ok = verify_password(password, self._hash)
-        self._throttle.record(key, ok)
+        try:
+            ok = verify_password(password, self._hash)
+        except BaseException:
+            self._throttle.settle(key, ok=False)
+            raise
+        self._throttle.settle(key, ok)
         if ok:
             return LoginResult(ok=True, message="Editing enabled.")
         wait = self._throttle.check(key)

@@ -1,16 +1,18 @@
 """Curator decisions on duplicate candidates: which pairs are still open, and merging a pair.
 
-`geo.curation.duplicates` finds candidates and says how two records combine; this module applies a
-decision to the store, so merging is one tested function rather than page code: the merged
-record is saved over the kept one (with its version checked), the other is deleted (reversibly)
-with a reason naming the kept one, and the decision is remembered so the pair is not asked again.
+`geo.curation.duplicates` finds candidates and `geo.curation.merge` says how two records
+combine; this module applies a decision to the store, so merging is one tested function rather
+than page code: the merged record is saved over the kept one (with its version checked), the
+other is deleted (reversibly) with a reason naming the kept one, and the decision is remembered
+so the pair is not asked again.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from geo.curation.duplicates import DuplicateDecision, merge_events, within_batch_duplicates
+from geo.curation.duplicates import DuplicateDecision, within_batch_duplicates
+from geo.curation.merge import merge_events
 from geo.store.base import EventStore
 from geo.validation import validate_frame
 

@@ -65,6 +65,9 @@ EXTRA_CSV_COLUMNS = (
     "created_at",
     "updated_at",
 )
+# OWASP CSV injection: a cell starting with one of these is a formula to a spreadsheet.
+FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_ESCAPE = "formula_escape"  # last column of our CSV: its text cells are neutralised
 _CHUNK = 50_000  # features serialised at a time (~30 MB of text)
 DERIVED_COLUMNS = ("ground_status",)  # computed from settings; exported when present
 
@@ -229,10 +232,35 @@ def acled_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def neutralise(col: pd.Series) -> pd.Series:
+    """Text cells safe to open in a spreadsheet, the OWASP way: a leading apostrophe.
+
+    A cell starting with = + - @ tab or CR gets one; so does a cell that already starts with
+    an apostrophe, so the importer can take exactly one off and get the original text back.
+    """
+    text = col.astype("string")
+    risky = text.str.startswith((*FORMULA_CHARS, "'")).fillna(False)
+    if not risky.any():
+        return col
+    return text.where(~risky, "'" + text)
+
+
 def write_csv(frame: pd.DataFrame, out: BinaryIO) -> None:
-    """CSV with ACLED column names, UTF-8, one header row."""
+    """CSV with ACLED column names, UTF-8, one header row, safe to open in a spreadsheet.
+
+    Text cells are neutralised against formula injection (see `neutralise`); the last
+    column, `formula_escape`, tells our importer to undo it.
+    """
+    table = acled_csv_frame(frame)
+    for name in table.columns:
+        kind = table[name].dtype
+        if pd.api.types.is_object_dtype(kind) or isinstance(
+            kind, (pd.StringDtype, pd.CategoricalDtype)
+        ):
+            table[name] = neutralise(table[name])
+    table[FORMULA_ESCAPE] = "'"
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-    acled_csv_frame(frame).to_csv(text, index=False)
+    table.to_csv(text, index=False)
     text.detach()
 
 
@@ -286,6 +314,16 @@ def export_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
 
 def export(frame: pd.DataFrame, fmt: str, path: str | Path) -> None:
     """Write an export to a file atomically, or to stdout when `path` is "-"."""
+    try:
+        _export(frame, fmt, path)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        why = exc.strerror or str(exc).strip().splitlines()[0]
+        raise ExportError(f"cannot write {path}: {why}; nothing was written") from None
+
+
+def _export(frame: pd.DataFrame, fmt: str, path: str | Path) -> None:
     if fmt == "gpkg":
         if str(path) == "-":
             raise ExportError("GeoPackage cannot be written to stdout: give -o FILE.gpkg")

@@ -8,14 +8,15 @@ Several columns may feed `notes` (joined); `link` and `publisher` columns become
 
 from __future__ import annotations
 
-import hashlib
 import re
+import shlex
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pandas as pd
 
 from geo.errors import ImportFormatError
+from geo.io.intake import stable_id
 from geo.schema import COLUMNS
 from geo.validation import is_http_url
 
@@ -79,10 +80,12 @@ class ColumnMapping:
     def describe(self) -> str:
         """`--map`/`--set` flags that reproduce this mapping on the CLI."""
         parts = []
-        if self.columns:
-            parts.append("--map " + ",".join(f"{k}={v}" for k, v in self.columns.items() if v))
+        mapped = ",".join(f"{k}={v}" for k, v in self.columns.items() if v)
+        if mapped:
+            parts.append("--map " + shlex.quote(mapped))
         if self.constants:
-            parts.append("--set " + ",".join(f"{k}={v}" for k, v in self.constants.items()))
+            fixed = ",".join(f"{k}={v}" for k, v in self.constants.items())
+            parts.append("--set " + shlex.quote(fixed))
         return " ".join(parts)
 
 
@@ -138,11 +141,6 @@ def parse_mapping(map_text: str | None, set_text: str | None, columns: list[str]
     return ColumnMapping({**suggested, **explicit}, constants)
 
 
-def _stable_id(row: tuple) -> str:
-    digest = hashlib.sha1("\x1f".join("" if v is None else str(v) for v in row).encode())
-    return f"imp-{digest.hexdigest()[:12]}"
-
-
 def apply_mapping(raw: pd.DataFrame, mapping: ColumnMapping) -> pd.DataFrame:
     """Reshape a table into the canonical raw columns (not yet validated).
 
@@ -190,5 +188,6 @@ def apply_mapping(raw: pd.DataFrame, mapping: ColumnMapping) -> pd.DataFrame:
             blank = out[name].isna() | out[name].astype("string").str.strip().eq("").fillna(True)
             out[name] = out[name].astype("object").where(~blank, value)
     if "event_id" not in out.columns:
-        out["event_id"] = [_stable_id(r) for r in raw.itertuples(index=False, name=None)]
+        cols = [str(c) for c in raw.columns]
+        out["event_id"] = [stable_id(cols, r) for r in raw.itertuples(index=False, name=None)]
     return out

@@ -9,19 +9,45 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from geo.errors import AtlasError
 from geo.io.exporters import atomic_output
-from geo.views.assets_fetch import default_vendor_dir, load_manifest
+from geo.views.assets_fetch import (
+    assets_present,
+    default_vendor_dir,
+    fetch_assets,
+    load_manifest,
+)
 from geo.views.assets_inline import external_urls, inline_assets
 from geo.views.mapview import build_map
 
 
 class StandaloneError(AtlasError):
     """The standalone map would depend on something outside the file."""
+
+
+def ensure_assets(say: Callable[[str], None] | None = None) -> Path:
+    """The vendored map assets, fetched once (from the npm registry) if they are missing.
+
+    A pip-only install never ran `make`; rather than fail on a missing file, fetch them as
+    `make` does, telling the user, or raise the fetch's own error naming the command to run.
+    """
+    vendor = default_vendor_dir()
+    if assets_present(vendor):
+        return vendor
+    if say:
+        say(
+            f"map assets missing from {vendor}: fetching Leaflet & co. from the npm registry "
+            "once (as `strike-atlas assets fetch` does)…"
+        )
+    files = fetch_assets(vendor)
+    if say:
+        say(f"fetched {len(files)} map asset files into {vendor}")
+    return vendor
 
 
 def _render(frame: pd.DataFrame, max_markers: int) -> str:
@@ -39,7 +65,13 @@ def standalone_html(
     """The map of `frame` as HTML; raises if any asset would still be fetched remotely."""
     html = _render(frame, max_markers)
     if self_contained:
-        html = inline_assets(html, asset_dir or default_vendor_dir())
+        asset_dir = asset_dir or default_vendor_dir()
+        if not assets_present(asset_dir):
+            raise StandaloneError(
+                f"the map's JavaScript/CSS are missing from {asset_dir}: run "
+                "`strike-atlas assets fetch` (or `make assets`) once, then try again"
+            )
+        html = inline_assets(html, asset_dir)
     else:
         html = relink_assets(html, assets_href)
     remote = external_urls(html)
@@ -80,6 +112,11 @@ def write_standalone(
     )
     if not self_contained:
         vendor = default_vendor_dir()
+        if not assets_present(vendor):
+            raise StandaloneError(
+                f"the map's JavaScript/CSS are missing from {vendor}: run "
+                "`strike-atlas assets fetch` (or `make assets`) once, then try again"
+            )
         tmp = files_dir.with_name(f".{files_dir.name}.part")
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.copytree(vendor, tmp, ignore=shutil.ignore_patterns(".*"))

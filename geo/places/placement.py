@@ -1,8 +1,10 @@
 """Reverse placement: country and admin-1 from the point, and where the typed ones disagree.
 
-The coordinates are what the map shows, so they are the reference: a curator's typed oblast
-that does not contain the point is flagged (not silently corrected), and blank country/admin1
-are filled from the point.
+The coordinates are what the map shows, so they are the reference: ``admin1_code`` is always
+the ISO 3166-2 code of the region the point lies in; a typed oblast in any spelling of that
+region is rewritten to its canonical name ("Kharkov" → "Kharkiv Oblast"); one that does not
+contain the point is kept and flagged (not silently corrected); blank country/admin1 are
+filled from the point.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from geo.places.regions import normalize_admin1, place_points
+from geo.admin1 import admin1_name, normalize_admin1
+from geo.places.regions import place_points
 
 
 @dataclass(frozen=True)
@@ -36,25 +39,61 @@ def _numeric(col: pd.Series) -> np.ndarray:
     return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
 
 
+def _blank(col: pd.Series) -> np.ndarray:
+    """Missing or whitespace-only cells."""
+    text = col.astype("string").str.strip()
+    return text.isna().to_numpy(dtype=bool) | text.eq("").fillna(True).to_numpy(dtype=bool)
+
+
 def fill_places(raw: pd.DataFrame) -> pd.DataFrame:
-    """Fill blank `country` and `admin1` from the point (a copy; other cells untouched)."""
+    """Country, admin1 and admin1_code from the point (a copy; other cells untouched).
+
+    - ``admin1_code``: the ISO 3166-2 code of the admin-1 region holding the point, on every
+      row (missing where no region holds it: at sea, outside UA/RU/BY/MD, no coordinates);
+    - ``admin1``: blank → the region's canonical name; typed in any known spelling of the
+      point's region → rewritten to the canonical name; typed for another region → kept as
+      typed (`placement_warnings` flags it); typed but the point lies in no region → the
+      canonical name if the text names a known region, else kept;
+    - ``country``: blank → from the point.
+    Rows with missing or out-of-range coordinates are left for validation to report.
+    """
     out = raw.copy()
     if "longitude" not in out.columns or "latitude" not in out.columns:
         return out  # validation reports the missing columns
-    for name in ("country", "admin1"):
+    for name in ("country", "admin1", "admin1_code"):
         if name not in out.columns:
             out[name] = pd.Series([None] * len(out), index=out.index, dtype="object")
+        else:
+            out[name] = out[name].astype("object").where(out[name].notna(), None)
     lon, lat = _numeric(out["longitude"]), _numeric(out["latitude"])
     ok = ~(np.isnan(lon) | np.isnan(lat)) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
-    if not ok.any():
-        return out
-    derived = place_points(np.where(ok, lon, 0.0), np.where(ok, lat, 0.0))
-    for name, source in (("country", "country"), ("admin1", "admin1")):
-        blank = out[name].isna() | out[name].astype("string").str.strip().eq("").fillna(True)
-        fill = blank.to_numpy() & ok & derived[source].notna().to_numpy()
-        if fill.any():
-            out[name] = out[name].astype("object")
-            out.loc[fill, name] = derived.loc[fill, source].to_numpy()
+    derived = place_points(np.where(ok, lon, np.nan), np.where(ok, lat, np.nan))
+    d_iso = derived["admin1_iso"].astype("object").where(derived["admin1_iso"].notna(), None)
+    d_iso = d_iso.to_numpy()
+    d_country = derived["country"].astype("object").where(derived["country"].notna(), None)
+    d_country = d_country.to_numpy()
+
+    codes = out["admin1_code"].to_numpy(dtype=object).copy()
+    codes[ok] = d_iso[ok]  # derived from the point, whatever was there
+    out["admin1_code"] = codes
+
+    blank_country = _blank(out["country"]) & ok & pd.notna(d_country)
+    if blank_country.any():
+        values = out["country"].to_numpy(dtype=object).copy()
+        values[blank_country] = d_country[blank_country]
+        out["country"] = values
+
+    typed = out["admin1"].to_numpy(dtype=object).copy()
+    blank = _blank(out["admin1"])
+    typed_text = pd.Series(typed).where(~blank)
+    resolved = {t: normalize_admin1(t) for t in typed_text.dropna().unique()}
+    canonical = {c: admin1_name(c) for c in set(resolved.values()) | set(d_iso) if c}
+    fill = blank & ok & pd.notna(d_iso)
+    typed[fill] = pd.Series(d_iso[fill], dtype=object).map(canonical).to_numpy(dtype=object)
+    named = typed_text.map(resolved).to_numpy(dtype=object)
+    agree = pd.notna(named) & ((named == d_iso) | pd.isna(d_iso) | ~ok)
+    typed[agree] = pd.Series(named[agree], dtype=object).map(canonical).to_numpy(dtype=object)
+    out["admin1"] = typed
     return out
 
 

@@ -11,8 +11,6 @@ Coordinates follow shapely/GeoJSON order everywhere: x = longitude, y = latitude
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -28,12 +26,20 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from pandas.api.extensions import ExtensionArray
 
+from geo.admin1 import (
+    ADMIN1_NAMES_PATH,
+    BOUNDARIES_DIR,
+    BoundaryDataError,
+    admin1_name,
+    admin1_name_table,
+    fold_name,
+    names_table,
+    normalize_admin1,
+)
 from geo.errors import AtlasError
 
-BOUNDARIES_DIR: Final = Path(__file__).resolve().parents[2] / "data" / "boundaries"
 ADMIN1_PATH: Final = BOUNDARIES_DIR / "admin1_ua_ru_by_md_ne10m_simplified.geojson"
 ADMIN0_PATH: Final = BOUNDARIES_DIR / "admin0_region_ne10m_simplified.geojson"
-ADMIN1_NAMES_PATH: Final = BOUNDARIES_DIR / "admin1_names.csv"
 
 ADMIN1_COLUMNS: Final = (
     "iso_3166_2",
@@ -48,6 +54,19 @@ ADMIN1_COLUMNS: Final = (
     "geonames_admin1",
 )
 ADMIN0_COLUMNS: Final = ("adm0_a3", "admin", "iso_a2")
+# Re-exported: the name functions live in the core (geo.admin1, the filter needs them).
+__all__ = [
+    "ADMIN1_NAMES_PATH",
+    "BoundaryDataError",
+    "admin1_name",
+    "admin1_name_table",
+    "admin1_names",
+    "normalize_admin1",
+    "place_points",
+    "region_counts",
+    "region_status",
+    "status_counts",
+]
 
 Status = Literal["annexed", "claimed"]
 STATUS_LABELS: Final[dict[str, str]] = {
@@ -67,10 +86,6 @@ except TypeError:  # pragma: no cover - pandas < 2.3
 
 class RegionError(AtlasError, ValueError):
     """A caller passed something `geo.places.regions` cannot use (coordinates, country, frame)."""
-
-
-class BoundaryDataError(AtlasError):
-    """A shipped boundary or name file is missing or does not look like we expect."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -177,8 +192,11 @@ def load_admin0(path: Path | None = None) -> gpd.GeoDataFrame:
 
 
 def _display_names(frame: pd.DataFrame) -> pd.Series:
-    """English name when we have one (UA, RU), else Natural Earth's name (BY, MD)."""
-    return frame["name_en"].fillna(frame["name_ne"])
+    """The canonical English name of each row's unit (``name`` in `admin1_names.csv`)."""
+    canonical = names_table()["name"]
+    fallback = frame["name_en"].fillna(frame["name_ne"]) if "name_en" in frame else None
+    names = frame["iso_3166_2"].map(canonical)
+    return names if fallback is None else names.fillna(fallback)
 
 
 def occupied_regions_frame() -> gpd.GeoDataFrame:
@@ -317,8 +335,9 @@ def place_points(lon: ArrayLike, lat: ArrayLike) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``country`` (ISO 3166-1 alpha-2), ``admin1`` (display name, e.g. ``"Poltava"``,
-        ``"Kursk Oblast"``) and ``admin1_iso`` (e.g. ``"UA-53"``), string columns.
+        ``country`` (ISO 3166-1 alpha-2), ``admin1`` (canonical English name, e.g.
+        ``"Poltava Oblast"``, ``"Kursk Oblast"``, ``"Kyiv"``) and ``admin1_iso`` (e.g.
+        ``"UA-53"``), string columns.
     """
     x, y = _as_coordinates(lon, lat)
     admin1, admin0 = load_admin1(), load_admin0()
@@ -362,129 +381,6 @@ def region_status(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.str_]:
     return np.array(["", "annexed", "claimed"])[_status_codes(x, y)]
 
 
-# --------------------------------------------------------------------------------------------
-# Names
-# --------------------------------------------------------------------------------------------
-
-_APOSTROPHES = re.compile(r"['’‘ʼʹ`´′]")
-_NON_WORD = re.compile(r"[\W_]+")
-
-
-def _fold(text: str) -> str:
-    """Lower-case, accents and apostrophes off, punctuation to spaces: "Donets'ka" → "donetska"."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    return " ".join(_NON_WORD.sub(" ", _APOSTROPHES.sub("", text)).split())
-
-
-def _word_set(words: str) -> frozenset[str]:
-    return frozenset(_fold(words).split())
-
-
-# Words that say "the region, not the city" (Latin, Ukrainian, Russian, Belarusian forms).
-_REGION_WORDS: Final = _word_set(
-    "oblast oblasti oblasts obl voblast voblasts voblasć region province kray krai kraj "
-    "respublika republic okrug autonomous avtonomnyy avtonomna avtonomnaya "
-    "область обл вобласць край республика республіка округ автономна автономная "
-    "автономний автономный"
-)
-# Words that say "the city unit" (Kyiv, Sevastopol, Moscow, St Petersburg, Minsk, …).
-_CITY_WORDS: Final = _word_set(
-    "city gorod horad misto miska rada municipality municipalité город місто міська рада"
-)
-_FILLER_WORDS: Final = _word_set(
-    "of the de ukraine russia russian federation belarus moldova україна украина росія россия"
-)
-_NAME_COLUMNS: Final = ("name_en", "name_ne", "name_iso", "name_uk", "name_ru", "name_fr")
-
-
-@dataclass(frozen=True)
-class _NameIndex:
-    display: dict[str, str]  # folded display name -> ISO (exact matches win)
-    core: dict[str, dict[str, int]]  # core words -> {ISO: best tier}; tier 0 beats tier 1
-    cities: frozenset[str]  # ISO codes of city units
-    codes: frozenset[str]
-
-
-_GENERIC_WORDS: Final = _REGION_WORDS | _CITY_WORDS | _FILLER_WORDS
-
-
-def _core(folded: str) -> str:
-    """The distinctive words of a folded name: "donetska oblast" → "donetska"."""
-    return " ".join(w for w in folded.split() if w not in _GENERIC_WORDS)
-
-
-@lru_cache(maxsize=1)
-def _name_index() -> _NameIndex:
-    """Fold every known name once; alternates from the 2013 NE table rank below real names."""
-    if not ADMIN1_NAMES_PATH.is_file():
-        raise BoundaryDataError(f"admin-1 name table not found at {ADMIN1_NAMES_PATH}")
-    table = pd.read_csv(ADMIN1_NAMES_PATH, dtype=str, keep_default_na=False)
-    display: dict[str, str] = {}
-    core: dict[str, dict[str, int]] = {}
-    for row in table.itertuples(index=False):
-        iso = row.iso_3166_2
-        display.setdefault(_fold(row.name_en or row.name_ne), iso)
-        tiers = [(0, getattr(row, c)) for c in _NAME_COLUMNS]
-        tiers += [(0, n) for n in row.name_alt_extra.split("|")]
-        tiers += [(1, n) for n in row.name_alt_ne2013.split("|")]
-        for tier, name in tiers:
-            key = _core(_fold(name))
-            if key:
-                best = core.setdefault(key, {})
-                best[iso] = min(tier, best.get(iso, tier))
-    cities = frozenset(
-        table.loc[table.subdivision_type.str.contains("city", case=False)].iso_3166_2
-    )
-    return _NameIndex(display, core, cities, frozenset(table.iso_3166_2))
-
-
-_ISO_CODE = re.compile(r"([A-Za-z]{2})[-_ ]([A-Za-z0-9]{1,3})")
-
-
-def normalize_admin1(name: str) -> str | None:
-    """ISO 3166-2 code for a free-text admin-1 name in Latin or Cyrillic script, else None.
-
-    Event sources spell oblasts a dozen ways ("Donets'ka oblast", "Oblast Donetsk",
-    "Донецька область"); matching on folded names without the generic words lets one table
-    serve them all. Rules, in order:
-
-    1. an ISO code ("UA-53") or an exact display name as shown by `admin1_names`;
-    2. the name without words such as oblast/область/region/city, against every known name;
-       when that matches both a city unit and its surrounding region (Kyiv, Moscow, Minsk),
-       a region word ("Kyiv Oblast") picks the region and a city word ("Kyiv City") the city;
-    3. names from the old NE alternate list only count when no current name matched;
-    4. a bare name still shared by a city unit and its region goes to the city.
-
-    Unknown or ambiguous names (and typos: no fuzzy matching) give None.
-    """
-    if not isinstance(name, str) or not name.strip():
-        return None
-    index = _name_index()
-    code = _ISO_CODE.fullmatch(name.strip())
-    if code and f"{code[1]}-{code[2]}".upper() in index.codes:
-        return f"{code[1]}-{code[2]}".upper()
-    folded = _fold(name)
-    if folded in index.display:
-        return index.display[folded]
-    candidates = index.core.get(_core(folded), {})
-    words = set(folded.split())
-    if words & _CITY_WORDS:
-        wanted = {iso: t for iso, t in candidates.items() if iso in index.cities}
-    elif words & _REGION_WORDS:
-        wanted = {iso: t for iso, t in candidates.items() if iso not in index.cities}
-    else:
-        wanted = candidates
-    candidates = wanted or candidates
-    if not candidates:
-        return None
-    best = min(candidates.values())
-    matches = [iso for iso, tier in candidates.items() if tier == best]
-    if len(matches) > 1:  # equally good for a city unit and its region, no word said which
-        matches = [iso for iso in matches if iso in index.cities] or matches
-    return matches[0] if len(matches) == 1 else None
-
-
 def admin1_names(country: str | None = None) -> list[str]:
     """Display names of admin-1 units, alphabetical, for selectboxes.
 
@@ -505,7 +401,7 @@ def admin1_names(country: str | None = None) -> list[str]:
                 f"country={country!r}: no admin-1 units loaded; use one of {', '.join(known)}"
             )
         names = names[frame["iso_a2"] == country.upper()]
-    return sorted(names, key=lambda n: (_fold(n), n))
+    return sorted(names, key=lambda n: (fold_name(n), n))
 
 
 # --------------------------------------------------------------------------------------------
@@ -525,8 +421,10 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], func: str) -> None:
 def region_counts(frame: pd.DataFrame) -> pd.DataFrame:
     """Events per admin-1 unit, most first, with ISO code, country and occupied status.
 
-    The typed ``admin1`` text is resolved with `normalize_admin1`, so "Donetsk Oblast" and
-    "Донецька область" count together under the display name "Donetsk". Text we cannot
+    Rows are grouped by ``admin1_code`` where the frame has it (the code of the region the
+    point lies in) and by the typed ``admin1`` text resolved with `normalize_admin1`
+    elsewhere, so "Donetsk", "Donetsk Oblast" and "Донецька область" count together under
+    the canonical name "Donetsk Oblast". Text we cannot
     resolve keeps a row of its own (code, country and status missing), and rows without
     ``admin1`` are counted under a missing name, so the counts add up to ``len(frame)``.
     ``status`` is the region's status (``"annexed"``, ``"claimed"`` or ``"none"``); for
@@ -536,6 +434,9 @@ def region_counts(frame: pd.DataFrame) -> pd.DataFrame:
     typed = frame["admin1"].astype("object")
     resolved = {t: normalize_admin1(t) for t in typed.dropna().unique()}
     iso = typed.map(resolved)
+    if "admin1_code" in frame.columns:
+        code = frame["admin1_code"].astype("object")
+        iso = code.where(code.notna() & code.isin(list(names_table().index)), iso)
     keys = pd.DataFrame({"iso": iso, "text": typed.where(iso.isna())})
     counts = keys.value_counts(dropna=False, sort=False).rename("count").reset_index()
 
@@ -544,7 +445,7 @@ def region_counts(frame: pd.DataFrame) -> pd.DataFrame:
     status = counts["iso"].map(lambda c: _STATUS_BY_ISO.get(c, "none"))
     out = pd.DataFrame(
         {
-            "admin1": counts["iso"].map(_display_names(admin1)).where(known, counts["text"]),
+            "admin1": counts["iso"].map(names_table()["name"]).where(known, counts["text"]),
             "admin1_iso": counts["iso"],
             "country": counts["iso"].map(admin1["iso_a2"]),
             "status": status.where(known),

@@ -13,8 +13,34 @@ import pandas as pd
 import yaml
 
 from geo.errors import ImportFormatError, RowError, ValidationError
+from geo.places.placement import fill_places
 from geo.schema import COLUMNS
 from geo.validation import validate_frame
+
+MAX_RECORD_BYTES = 256 * 1024  # one event with long quotes is a few KB
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """safe_load without aliases: `*ref` could blow one field up to gigabytes (billion laughs).
+
+    A curated record has no use for them; anchors alone are harmless and allowed.
+    """
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in curated records", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def _load_record(path: Path) -> object:
+    """One curated YAML file, size-capped and without aliases."""
+    size = path.stat().st_size
+    if size > MAX_RECORD_BYTES:
+        raise ValueError(f"{size:,} bytes; a record may hold at most {MAX_RECORD_BYTES:,}")
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_NoAliasLoader)
 
 
 def read_curated(folder: str | Path) -> pd.DataFrame:
@@ -30,9 +56,13 @@ def read_curated(folder: str | Path) -> pd.DataFrame:
     errors: list[RowError] = []
     for path in sorted(folder.glob("*.yaml")):
         try:
-            record = yaml.safe_load(path.read_text(encoding="utf-8"))
+            record = _load_record(path)
         except yaml.YAMLError as exc:
-            errors.append(RowError(None, "(file)", path.name, f"not valid YAML: {exc}", path.name))
+            why = " ".join(str(exc).split())
+            errors.append(RowError(None, "(file)", path.name, f"not valid YAML: {why}", path.name))
+            continue
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            errors.append(RowError(None, "(file)", path.name, f"cannot read: {exc}", path.name))
             continue
         if not isinstance(record, dict):
             errors.append(
@@ -51,7 +81,8 @@ def read_curated(folder: str | Path) -> pd.DataFrame:
         names.append(path.name)
     frame = pd.DataFrame(rows, columns=list(COLUMNS)) if rows else pd.DataFrame(columns=COLUMNS)
     try:
-        valid = validate_frame(frame, source=str(folder))
+        # Like every write path: admin1_code from the point, admin1 in its canonical name.
+        valid = validate_frame(fill_places(frame), source=str(folder))
     except ValidationError as exc:
         errors.extend(
             RowError(None, e.field, e.value, e.why, names[e.row - 1] if e.row else e.source)

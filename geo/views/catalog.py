@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.places.control import ControlTimeline, ground_status, load_control_layers
+from geo.places.control import ControlTimeline
+from geo.places.control_files import load_control_layers
+from geo.places.ground_status import ground_status
 from geo.settings import Settings
 
 

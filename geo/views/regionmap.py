@@ -4,8 +4,8 @@ Counts come from `region_counts` (the typed admin1, resolved to an ISO code), so
 table below it and the region filter agree. The per-capita option divides by
 `admin1_population` (an estimate from the gazetteer's towns, see there); a unit without one
 stays grey. Each unit's status (annexed / claimed) is drawn as its border. Clicking a unit
-returns its tooltip (with the ISO code, `clicked_iso`) through st_folium; `typed_names` turns
-that into the region filter.
+returns its tooltip (with the ISO code, `clicked_iso`) through st_folium;
+`region_filter_value` turns that into the region filter.
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
+from geo.admin1 import admin1_name, normalize_admin1
+from geo.filters import canonical_regions
 from geo.places.population import admin1_population
-from geo.places.regions import OCCUPIED_REGIONS, load_admin1, normalize_admin1, region_counts
+from geo.places.regions import OCCUPIED_REGIONS, load_admin1, region_counts
 from geo.views.basemap import STATUS_STYLE
 
 # ColorBrewer YlOrRd, 7 classes (colour-blind safe, prints in grey).
@@ -42,7 +44,7 @@ def region_values(frame: pd.DataFrame, *, per_capita: bool = False) -> pd.DataFr
     out = pd.DataFrame(
         {
             "iso": admin1["iso_3166_2"].astype(str),
-            "name": admin1["name_en"].fillna(admin1["name_ne"]).astype(str),
+            "name": [admin1_name(c) or c for c in admin1["iso_3166_2"].astype(str)],
         }
     )
     out["count"] = out["iso"].map(by_iso).fillna(0).astype(int)
@@ -179,22 +181,29 @@ def clicked_iso(tooltip: object) -> str | None:
     return match.group(1) if match else None
 
 
-def typed_names(frame: pd.DataFrame, iso: str) -> list[str]:
-    """The admin1 texts in the data that resolve to `iso` (what the region filter matches)."""
-    typed = frame["admin1"].astype("string").dropna().unique().tolist()
-    return sorted(t for t in typed if normalize_admin1(t) == iso)
+def region_filter_value(iso: str) -> list[str]:
+    """The region filter's value for a clicked unit (its canonical name, as the picker shows)."""
+    return canonical_regions([iso])
+
+
+def _region_codes(frame: pd.DataFrame) -> pd.Series:
+    """Each event's admin-1 code: `admin1_code` where present, else the typed name resolved."""
+    typed = frame["admin1"].astype("object")
+    resolved = {t: normalize_admin1(t) for t in typed.dropna().unique()}
+    iso = typed.map(resolved)
+    if "admin1_code" in frame.columns:
+        code = frame["admin1_code"].astype("object")
+        iso = code.where(code.notna(), iso)
+    return iso
 
 
 def weekly_top_regions(frame: pd.DataFrame, top: int = 6) -> pd.DataFrame:
     """Events per week for the `top` regions with most events (columns: week, region, events)."""
     if frame.empty:
         return pd.DataFrame({"week": [], "region": [], "events": []})
-    typed = frame["admin1"].astype("object")
-    resolved = {t: normalize_admin1(t) for t in typed.dropna().unique()}
-    iso = typed.map(resolved)
-    names = load_admin1().set_index("iso_3166_2")
-    display = names["name_en"].fillna(names["name_ne"])
-    region = iso.map(display).fillna(typed).fillna("(no region)")
+    iso = _region_codes(frame)
+    names = {c: admin1_name(c) or c for c in iso.dropna().unique()}
+    region = iso.map(names).fillna(frame["admin1"].astype("object")).fillna("(no region)")
     table = pd.DataFrame(
         {"week": frame["event_date"].dt.to_period("W-SUN").dt.start_time, "region": region}
     )
