@@ -492,9 +492,8 @@ def test_unexpected_error_and_library_warning_are_one_line_each(
 def test_map_without_assets_fetches_them_or_names_the_command(
     seeded, monkeypatch, capsys, tmp_path
 ) -> None:
-    from geo.views.assets_fetch import AssetError, default_vendor_dir
-
     import geo.io.standalone as standalone
+    from geo.views.assets_fetch import AssetError, default_vendor_dir
 
     empty = tmp_path / "vendor"
     monkeypatch.setattr(standalone, "default_vendor_dir", lambda: empty)
