@@ -55,7 +55,7 @@ def events_metric(page: Page) -> int:
 def map_frame(page: Page):
     frame = page.frame_locator(MAP_IFRAME).first
     frame.locator(".leaflet-container").wait_for()
-    frame.locator(".sa-marker").first.wait_for()
+    frame.locator(".sa-marker, .marker-cluster").first.wait_for()  # one event or a cluster
     return frame
 
 

@@ -71,7 +71,7 @@ def map_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AtlasServer
     records = [
         _record(f"e2e-cluster-{i:02d}", CLUSTER_PLACE, 36.23, 49.99, 1) for i in range(CLUSTER_N)
     ]
-    records.append(_record("e2e-near-1", NEAR_PLACE, 35.3, 50.9, 2))
+    records.append(_record("e2e-near-1", NEAR_PLACE, 36.86, 49.46, 2))  # in Kharkiv oblast
     for rec in records:
         (curated / f"{rec['event_id']}.yaml").write_text(
             yaml.safe_dump(rec, sort_keys=False, allow_unicode=True, width=100), "utf-8"
