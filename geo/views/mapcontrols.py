@@ -57,7 +57,7 @@ class Legend(MacroElement):
         """
         {% macro script(this, kwargs) %}
         (function() {
-          var legend = L.control({position: 'bottomleft'});
+          var legend = L.control({position: 'bottomright'});
           legend.onAdd = function() {
             var div = L.DomUtil.create('div', 'sa-legend');
             div.style.cssText = 'background:rgba(255,255,255,.92);padding:6px 9px;'
