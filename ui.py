@@ -32,7 +32,7 @@ from geo.schema import VERIFICATION
 from geo.settings import Settings
 from geo.store import open_store
 from geo.store.base import EventStore
-from geo.views.assets import static_base_url, use_local_assets
+from geo.views.assets_local import static_base_url, use_local_assets
 from geo.views.catalog import prepare_events
 from geo.views.styling import SIDES
 from geo.views.timeline import daily_counts
@@ -45,6 +45,7 @@ _EDITOR = "_sa_editor"  # session key: the logged-in editor's name
 _AREA = "_sa_area"  # session key: the bbox of the filter (URL or map drill-down)
 _COUNTRIES = "_sa_countries"  # session key: the countries of the filter (URL)
 _SESSION_KEY = "_sa_session"  # session key: throttle key of this browser session
+_PENDING = "_sa_pending"  # session key: filter changes made by a chart or map, applied next run
 T = TypeVar("T")
 _KEYS = {
     "from": "f_from",
@@ -225,9 +226,15 @@ def setup_page(title: str) -> Settings:
     # from a Google or CDN host.
     st.set_page_config(page_title=f"{title} · Strike Atlas", layout="wide")
     settings = get_settings()
-    base = settings.asset_base_url or static_base_url(st.get_option("server.baseUrlPath"))
-    use_local_assets(base)
+    use_local_assets(asset_base_url())
     return settings
+
+
+def asset_base_url() -> str:
+    """Where the browser finds the vendored JS/CSS (the setting, else Streamlit's static
+    folder under `server.baseUrlPath`)."""
+    base = get_settings().asset_base_url
+    return base or static_base_url(st.get_option("server.baseUrlPath"))
 
 
 def _query_dict() -> dict[str, list[str]]:
@@ -288,6 +295,9 @@ def sidebar_filter(frame: pd.DataFrame, page: str) -> EventFilter:
         _seed_widgets(start, frame)
     elif missing_widgets:
         _seed_widgets(stored or EventFilter(), frame)  # page switch: restore the session's
+
+    for name, value in st.session_state.pop(_PENDING, {}).items():
+        st.session_state[_KEYS[name]] = value  # set before the widgets exist (Streamlit rule)
 
     lo, hi = _date_bounds(frame)
     sb = st.sidebar
@@ -355,6 +365,13 @@ def sidebar_filter(frame: pd.DataFrame, page: str) -> EventFilter:
 def set_area(bounds: tuple[float, float, float, float]) -> None:
     """Narrow the filter to an area (a grid cell clicked on the map) and rerun."""
     st.session_state[_AREA] = bounds
+    st.rerun()
+
+
+def narrow(**changes: object) -> None:
+    """Change filter widgets from a chart or map (a brushed date range, a clicked region) and
+    rerun; keys as in the URL ("from", "to", "region", …)."""
+    st.session_state[_PENDING] = {k: v for k, v in changes.items() if k in _KEYS}
     st.rerun()
 
 

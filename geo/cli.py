@@ -211,7 +211,7 @@ def _cmd_hash_password(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_assets(args: argparse.Namespace, settings: Settings) -> int:
-    from geo.views.assets import default_vendor_dir, fetch_assets
+    from geo.views.assets_fetch import default_vendor_dir, fetch_assets
 
     files = fetch_assets(default_vendor_dir(), force=args.force)
     print(f"{len(files)} map assets in {default_vendor_dir()}")

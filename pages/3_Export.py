@@ -8,7 +8,7 @@ from geo.io.bundle import bundle_bytes
 from geo.io.exporters import MEDIA_TYPES, export_bytes
 from geo.io.kml import MAX_KML_EVENTS
 from geo.io.standalone import standalone_html
-from geo.views.assets import assets_present
+from geo.views.assets_fetch import assets_present
 
 settings, _, flt, selected = ui.filtered_page("Export", page="export")
 ui.cite_view(selected, page="Export")

@@ -18,7 +18,7 @@ from geo.io.bundle import BundleError, bundle_bytes, import_bundle, read_bundle,
 from geo.io.fingerprint import fingerprint
 from geo.settings import Settings
 from geo.store import open_store
-from geo.views.assets import assets_present
+from geo.views.assets_fetch import assets_present
 from tests.test_store_backends import backend, pg_server  # noqa: F401  (fixtures)
 
 

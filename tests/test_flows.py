@@ -498,7 +498,7 @@ def test_map_without_assets_fetches_them_or_names_the_command(
     seeded, monkeypatch, capsys, tmp_path
 ) -> None:
     import geo.io.standalone as standalone
-    from geo.views.assets import AssetError, default_vendor_dir
+    from geo.views.assets_fetch import AssetError, default_vendor_dir
 
     empty = tmp_path / "vendor"
     monkeypatch.setattr(standalone, "default_vendor_dir", lambda: empty)

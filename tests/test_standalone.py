@@ -3,7 +3,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo.io.standalone import standalone_html, write_standalone
-from geo.views.assets import external_urls
+from geo.views.assets_inline import external_urls
 
 
 def test_self_contained_has_no_outside_links(events: pd.DataFrame) -> None:

@@ -16,14 +16,13 @@ import pandas as pd
 
 from geo.errors import AtlasError
 from geo.io.exporters import atomic_output
-from geo.views.assets import (
+from geo.views.assets_fetch import (
     assets_present,
     default_vendor_dir,
-    external_urls,
     fetch_assets,
-    inline_assets,
     load_manifest,
 )
+from geo.views.assets_inline import external_urls, inline_assets
 from geo.views.mapview import build_map
 
 
