@@ -75,5 +75,5 @@ def test_weekly_top_regions(events: pd.DataFrame) -> None:
     weekly = weekly_top_regions(events, top=2)
     assert set(weekly.columns) == {"week", "region", "events"}
     assert weekly["region"].nunique() <= 2
-    assert (weekly["week"].dt.weekday == 0).all()
+    assert (weekly["week"].dt.day_of_week == 0).all()
     assert weekly_top_regions(events.iloc[:0]).empty
