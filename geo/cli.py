@@ -26,8 +26,10 @@ from geo.io.importers import (
     suggest_for,
 )
 from geo.io.mapping import parse_mapping
+from geo.places.label_names import LABEL_LANGUAGES
 from geo.settings import Settings, settings_help
 from geo.store import open_store
+from geo.views.basemap import DEFAULT_LANG
 from geo.views.catalog import prepare_events
 
 
@@ -225,7 +227,11 @@ def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
     frame = _query(settings, flt)
     ensure_assets(lambda text: print(text, file=sys.stderr, flush=True))
     write_standalone(
-        frame, args.output, self_contained=args.self_contained, max_markers=settings.max_markers
+        frame,
+        args.output,
+        self_contained=args.self_contained,
+        max_markers=settings.max_markers,
+        lang=args.lang,
     )
     kind = "self-contained" if args.self_contained else f"with {Path(args.output).stem}_files/"
     print(f"wrote map of {len(frame):,} event(s) to {args.output} ({kind})", file=sys.stderr)
@@ -381,6 +387,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="HTML file to write")
     p.add_argument(
         "--self-contained", action="store_true", help="inline every script and style (one file)"
+    )
+    p.add_argument(
+        "--lang",
+        choices=list(LABEL_LANGUAGES),
+        default=DEFAULT_LANG,
+        help="language of the place names on the map (as the dashboard's ?lang=)",
     )
     _add_filter_flags(p)
     p.set_defaults(func=_cmd_map)
