@@ -21,6 +21,7 @@ def standalone(frame):
 
 
 stem = "strike-atlas-selection"
+have_assets = assets_present()
 st.download_button(
     "Download bundle (zip)",
     data=lambda: bundle_bytes(
@@ -28,7 +29,7 @@ st.download_button(
         flt,
         revision=revision,
         base_url=base,
-        map_html=standalone if assets_present() else None,
+        map_html=standalone if have_assets else None,
     ),
     file_name=f"{stem}.zip",
     mime=MEDIA_TYPES["zip"],
@@ -62,4 +63,10 @@ st.download_button(
     mime=MEDIA_TYPES["html"],
     help="One file with every script inlined: opens offline in any browser.",
     key="dl-html",
+    disabled=not have_assets,
 )
+if not have_assets:
+    st.caption(
+        "The standalone map needs the map's JavaScript/CSS on this server: run "
+        "`strike-atlas assets fetch` (or `make assets`) once. The bundle leaves it out meanwhile."
+    )

@@ -139,6 +139,17 @@ def test_export_page_offers_every_format(app: AppTest) -> None:
     ]
 
 
+def test_export_page_without_map_assets_says_which_command(
+    app: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("geo.views.assets_fetch.assets_present", lambda *a, **k: False)
+    app.switch_page("pages/3_Export.py").run()
+    assert not app.exception
+    [html] = [b for b in app.get("download_button") if b.proto.label.endswith("HTML map")]
+    assert html.proto.disabled
+    assert any("strike-atlas assets fetch" in c.value for c in app.caption)
+
+
 def test_playback_map_only_when_asked(app: AppTest) -> None:
     assert len(map_args(app)) == 1  # just the main map
     app.toggle(key="playback").set_value(True).run()
