@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test lint setup setup-test assets npm browser bench
+.PHONY: run test lint setup setup-test assets npm browser bench screenshots
 
 run: setup
 	$(VENV)/bin/strike-atlas init
@@ -51,3 +51,7 @@ browser:
 
 bench: setup
 	$(PY) bench/map_cost.py
+
+# README pictures: the map browser tests, saving docs/screenshots/*.png as they go.
+screenshots: setup-test
+	STRIKE_ATLAS_SCREENSHOTS=docs $(PY) -m pytest tests/e2e/test_map_browser.py -q

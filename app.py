@@ -15,6 +15,7 @@ PAGES = [
     st.Page("pages/4_Edit.py", title="Edit"),
     st.Page("pages/5_Import.py", title="Import"),
     st.Page("pages/6_Duplicates.py", title="Duplicates"),
+    st.Page("pages/7_Draft.py", title="Draft from a report"),
 ]
 
 st.navigation(PAGES).run()

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
+from typing import TypeVar
+from urllib.parse import urlencode, urlsplit
 
 import pandas as pd
 import streamlit as st
@@ -18,15 +23,20 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from geo.curation.auth import EDITING_DISABLED, EditorGate, LoginThrottle
 from geo.errors import AtlasError
 from geo.filters import EventFilter, canonical_regions, region_choices
+from geo.io.citation import DEFAULT_BASE_URL, cite
+from geo.io.fingerprint import selection_digest
 from geo.places.gazetteer import GazetteerGeocoder
 from geo.places.ground_status import GROUND_STATUSES
 from geo.places.online_geocoder import ChainedGeocoder, make_nominatim
 from geo.schema import VERIFICATION
 from geo.settings import Settings
 from geo.store import open_store
-from geo.views.assets import static_base_url, use_local_assets
+from geo.store.base import EventStore
+from geo.views.assets_local import static_base_url, use_local_assets
 from geo.views.catalog import prepare_events
 from geo.views.styling import SIDES
+from geo.views.timeline import daily_counts
+from geo.views.viewcache import RevisionClock, ViewCache
 
 _FILTER = "_sa_filter"  # session key: the active EventFilter
 _QUERY = "_sa_query"  # session key: the URL query we last wrote
@@ -35,6 +45,8 @@ _EDITOR = "_sa_editor"  # session key: the logged-in editor's name
 _AREA = "_sa_area"  # session key: the bbox of the filter (URL or map drill-down)
 _COUNTRIES = "_sa_countries"  # session key: the countries of the filter (URL)
 _SESSION_KEY = "_sa_session"  # session key: throttle key of this browser session
+_PENDING = "_sa_pending"  # session key: filter changes made by a chart or map, applied next run
+T = TypeVar("T")
 _KEYS = {
     "from": "f_from",
     "to": "f_to",
@@ -126,17 +138,86 @@ def _load_events(db: str, control_dir: str, revision: int) -> pd.DataFrame:
         return prepare_events(store.load(), settings)
 
 
-def open_store_rw():
-    """A store connection for one page run's writes (closed by the caller's `with`)."""
-    return open_store(get_settings())
+@contextmanager
+def open_store_rw() -> Iterator[EventStore]:
+    """A store connection for one page run's writes; closing it makes this process look at
+    the store's revision again on the next `load_events` (its own change shows at once)."""
+    settings = get_settings()
+    try:
+        with open_store(settings) as store:
+            yield store
+    finally:
+        _revision_clock().expire(settings.db)
+
+
+# How often a rerun may ask the store for its revision: every app process (behind a proxy, on
+# one PostGIS) sees another's saved change within this many seconds, and a rerun in between
+# costs no store round trip.
+REVISION_CHECK_SECONDS = 2.0
+
+
+@st.cache_resource
+def _revision_clock() -> RevisionClock:
+    """One clock per process, shared by every session."""
+    return RevisionClock(_store_revision, REVISION_CHECK_SECONDS)
+
+
+def _store_revision(db: str) -> int:
+    with open_store(replace(get_settings(), db=db)) as store:
+        return store.revision()
 
 
 def load_events() -> pd.DataFrame:
-    """The cached events frame; reloaded only when the store has changed."""
+    """The cached events frame; reloaded when the store has changed (in this process or in
+    another one on the same database, noticed within REVISION_CHECK_SECONDS).
+
+    A write through `open_store_rw` makes the next call look at once.
+    """
     settings = get_settings()
-    with open_store(settings) as store:
-        revision = store.revision()
+    revision = _revision_clock().revision(settings.db)
     return _load_events(settings.db, settings.control_dir, revision)
+
+
+SELECTION_BUDGET_ROWS = 2_000_000  # matching rows kept per process, over all filters
+
+
+@st.cache_resource
+def _view_cache() -> ViewCache:
+    """One cache per process, shared by every session (what it hands out is read-only)."""
+    return ViewCache(budget_rows=SELECTION_BUDGET_ROWS)
+
+
+def select_events(events: pd.DataFrame, flt: EventFilter) -> pd.DataFrame:
+    """`flt.apply(events)`, computed once per filter and loaded frame for all sessions."""
+    return _view_cache().selected(events, flt)
+
+
+def derived(
+    events: pd.DataFrame, flt: EventFilter, name: str, fn: Callable[[pd.DataFrame], T]
+) -> T:
+    """`fn(matching events)`, computed once per filter and loaded frame (e.g. grid cells).
+
+    `name` tells results of different functions apart; `fn` must depend only on the rows.
+    """
+    return _view_cache().derived(events, flt, name, fn)
+
+
+def timeline_counts(events: pd.DataFrame, flt: EventFilter) -> pd.DataFrame:
+    """`daily_counts` of the matching events, once per filter and loaded frame."""
+    return derived(events, flt, "daily_counts", daily_counts)
+
+
+def _sidebar_facts(frame: pd.DataFrame) -> dict:
+    """What the sidebar needs from the whole frame (date range, choices)."""
+    facts: dict = {"bounds": _scan_bounds(frame)}
+    for column in ("actor1", "event_type"):
+        facts[column] = sorted({str(v) for v in frame[column].dropna().unique()})
+    facts["region"] = region_choices(frame)  # canonical names, whatever was typed
+    return facts
+
+
+def _facts(frame: pd.DataFrame) -> dict:
+    return _view_cache().facts(frame, "sidebar", _sidebar_facts)
 
 
 def setup_page(title: str) -> Settings:
@@ -145,9 +226,15 @@ def setup_page(title: str) -> Settings:
     # from a Google or CDN host.
     st.set_page_config(page_title=f"{title} · Strike Atlas", layout="wide")
     settings = get_settings()
-    base = settings.asset_base_url or static_base_url(st.get_option("server.baseUrlPath"))
-    use_local_assets(base)
+    use_local_assets(asset_base_url())
     return settings
+
+
+def asset_base_url() -> str:
+    """Where the browser finds the vendored JS/CSS (the setting, else Streamlit's static
+    folder under `server.baseUrlPath`)."""
+    base = get_settings().asset_base_url
+    return base or static_base_url(st.get_option("server.baseUrlPath"))
 
 
 def _query_dict() -> dict[str, list[str]]:
@@ -173,15 +260,18 @@ def _seed_widgets(flt: EventFilter, frame: pd.DataFrame) -> None:
 
 
 def _date_bounds(frame: pd.DataFrame) -> tuple[date, date]:
+    return _facts(frame)["bounds"]
+
+
+def _scan_bounds(frame: pd.DataFrame) -> tuple[date, date]:
     if frame.empty:
         today = date.today()
         return today, today
     return frame["event_date"].min().date(), frame["event_date"].max().date()
 
 
-def _options(values: pd.Series, extra: tuple[str, ...] = ()) -> list[str]:
-    found = sorted({str(v) for v in values.dropna().unique()})
-    return [*dict.fromkeys([*extra, *found])]
+def _options(frame: pd.DataFrame, column: str, extra: tuple[str, ...] = ()) -> list[str]:
+    return [*dict.fromkeys([*extra, *_facts(frame)[column]])]
 
 
 def sidebar_filter(frame: pd.DataFrame, page: str) -> EventFilter:
@@ -206,17 +296,20 @@ def sidebar_filter(frame: pd.DataFrame, page: str) -> EventFilter:
     elif missing_widgets:
         _seed_widgets(stored or EventFilter(), frame)  # page switch: restore the session's
 
+    for name, value in st.session_state.pop(_PENDING, {}).items():
+        st.session_state[_KEYS[name]] = value  # set before the widgets exist (Streamlit rule)
+
     lo, hi = _date_bounds(frame)
     sb = st.sidebar
     sb.header("Filter")
     d_from = sb.date_input("From", key=_KEYS["from"], min_value=date(1900, 1, 1))
     d_to = sb.date_input("To", key=_KEYS["to"], min_value=date(1900, 1, 1))
     sides = tuple(s.name for s in SIDES)
-    actor_opts = _options(frame["actor1"], (*sides, *st.session_state[_KEYS["actor"]]))
+    actor_opts = _options(frame, "actor1", (*sides, *st.session_state[_KEYS["actor"]]))
     actors = sb.multiselect("Actor (side that acted)", actor_opts, key=_KEYS["actor"])
-    type_opts = _options(frame["event_type"], tuple(st.session_state[_KEYS["type"]]))
+    type_opts = _options(frame, "event_type", tuple(st.session_state[_KEYS["type"]]))
     types = sb.multiselect("Event type", type_opts, key=_KEYS["type"])
-    region_opts = [*dict.fromkeys([*st.session_state[_KEYS["region"]], *region_choices(frame)])]
+    region_opts = _options(frame, "region", tuple(st.session_state[_KEYS["region"]]))
     regions = sb.multiselect("Region (admin-1)", region_opts, key=_KEYS["region"])
     verif_opts = [*dict.fromkeys([*VERIFICATION, *st.session_state[_KEYS["verification"]]])]
     verification = sb.multiselect("Verification", verif_opts, key=_KEYS["verification"])
@@ -275,6 +368,13 @@ def set_area(bounds: tuple[float, float, float, float]) -> None:
     st.rerun()
 
 
+def narrow(**changes: object) -> None:
+    """Change filter widgets from a chart or map (a brushed date range, a clicked region) and
+    rerun; keys as in the URL ("from", "to", "region", …)."""
+    st.session_state[_PENDING] = {k: v for k, v in changes.items() if k in _KEYS}
+    st.rerun()
+
+
 def filtered_page(
     title: str, page: str
 ) -> tuple[Settings, pd.DataFrame, EventFilter, pd.DataFrame]:
@@ -283,7 +383,7 @@ def filtered_page(
     settings = setup_page(title)
     events = load_events()
     flt = sidebar_filter(events, page=page)
-    selected = flt.apply(events)
+    selected = select_events(events, flt)
     st.title(title)
     st.metric("Events", f"{len(selected):,}")
     st.caption(flt.describe())
@@ -293,3 +393,62 @@ def filtered_page(
 def show_error(exc: AtlasError) -> None:
     """A domain error as a visible message (never swallowed)."""
     st.error(str(exc))
+
+
+# -- "Cite this view" ---------------------------------------------------------------------------
+
+_CITE_AUTO_MAX = 50_000  # above this many events the fingerprint is computed on request only
+_CITE_ASKED = "_sa_cite_asked"  # session key: the views whose fingerprint the user asked for
+
+
+def base_url() -> str:
+    """Where the dashboard is reached: STRIKE_ATLAS_PUBLIC_URL, else the browser's address."""
+    settings = get_settings()
+    if settings.public_url:
+        return settings.public_url
+    url = st.context.url
+    if not url:
+        return DEFAULT_BASE_URL
+    parts = urlsplit(url)
+    prefix = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"{parts.scheme}://{parts.netloc}" + (f"/{prefix}" if prefix else "")
+
+
+def store_revision() -> int:
+    """The store's revision now (bundles and citations record it)."""
+    with open_store(get_settings()) as store:
+        return store.revision()
+
+
+@st.cache_data(max_entries=64, show_spinner="Computing the fingerprint…")
+def _digest(db: str, control_dir: str, revision: int, view: str, _selection: pd.DataFrame) -> str:
+    """The selection's fingerprint, once per store revision and filter (the arguments)."""
+    return selection_digest(_selection)
+
+
+def cite_view(selected: pd.DataFrame, page: str = "") -> None:
+    """The "Cite this view" block every browsing page shows: permalink of the filter, count,
+    fingerprint and today's date, as text a user can copy.
+
+    `selected` is what the sidebar filter matched; `page` the page's URL path ("" = the map).
+    """
+    settings = get_settings()
+    flt: EventFilter = st.session_state.get(_FILTER) or EventFilter()
+    revision = store_revision()
+    view = urlencode(flt.to_query(), doseq=True)  # the same selection on every page
+    with st.expander("Cite this view"):
+        asked = st.session_state.setdefault(_CITE_ASKED, set())
+        if len(selected) > _CITE_AUTO_MAX and view not in asked:
+            st.caption(f"The fingerprint of {len(selected):,} events takes a few seconds.")
+            if not st.button("Compute the citation", key=f"cite-{page or 'map'}"):
+                return
+            asked.add(view)
+        digest = _digest(settings.db, settings.control_dir, revision, view, selected)
+        citation = cite(
+            selected, flt, base_url=base_url(), page=page, revision=revision, digest=digest
+        )
+        st.code(citation.text(), language=None, wrap_lines=True)
+        st.caption(
+            "The fingerprint is a hash of exactly these events' content: anyone can check a "
+            "copy, or the store later, against it (see the export bundle)."
+        )

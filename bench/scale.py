@@ -376,15 +376,23 @@ def bench_map(n: int, frame: Any, to_json_bytes: int | None, runs: int) -> list[
 
     `to_json_bytes` given (1M): the naive layer is not built, its payload is at least that.
     """
+    import tempfile
+
     import folium
     import numpy as np
 
     from geo.io.exporters import to_geodataframe
     from geo.settings import Settings
+    from geo.views.basemap import StaticSource, static_documents
     from geo.views.mapview import base_map, events_layer
 
     empty = _render_size(folium.FeatureGroup())
-    base = len(base_map().get_root().render().encode()) - empty
+    # The dashboard's static map: a small script that fetches the basemap files (sent once,
+    # then browser-cached); a filter change re-sends only the events layer.
+    with tempfile.TemporaryDirectory() as tmp:
+        source = StaticSource.publish("/app/static/basemap", dest=Path(tmp))
+        base = len(base_map(source=source).get_root().render().encode()) - empty
+    static = sum(len(d) for d in static_documents().values())
     most_markers = Settings.from_env().max_markers  # the dashboard's limit
     ours_t, size = _timed(lambda: _render_size(events_layer(frame, max_markers=most_markers)), runs)
     ours = size - empty
@@ -409,7 +417,7 @@ def bench_map(n: int, frame: Any, to_json_bytes: int | None, runs: int) -> list[
     )
     most_size -= empty
     log(
-        f"map: events layer {_mb(ours)} in {_s(ours_t)}, base {_mb(base)}, "
+        f"map: events layer {_mb(ours)} in {_s(ours_t)}, base {_mb(base)} + files {_mb(static)}, "
         f"{len(most):,} markers {_mb(most_size)} in {_s(most_t)}; naive {naive_txt}"
     )
     big = n >= 1_000_000
@@ -425,21 +433,39 @@ def bench_map(n: int, frame: Any, to_json_bytes: int | None, runs: int) -> list[
         ),
         Row(
             n,
-            "map payload, first draw (base + events)",
-            _mb(base + ours),
+            "map payload, first draw (base script + basemap files + events)",
+            _mb(base + static + ours),
             "—",
             "—",
             "≤ 2 MB",
-            _met(base + ours <= TARGETS["payload"], big),
+            _met(base + static + ours <= TARGETS["payload"], big),
         ),
         Row(
             n,
-            f"map payload, worst case: {len(most):,} markers with popups",
+            "map payload, rerun after a filter change (events layer only)",
+            _mb(ours),
+            "—",
+            "—",
+            "≤ 2 MB",
+            _met(ours <= TARGETS["payload"], big),
+        ),
+        Row(
+            n,
+            f"map payload, worst case: {len(most):,} markers with popups (layer)",
             _mb(most_size),
             "—",
             "—",
             "≤ 2 MB",
             _met(most_size <= TARGETS["payload"], big),
+        ),
+        Row(
+            n,
+            "map payload, worst case first draw (cold browser cache)",
+            _mb(base + static + most_size),
+            "—",
+            "—",
+            "≤ 2 MB",
+            _met(base + static + most_size <= TARGETS["payload"], big),
         ),
         Row(
             n,

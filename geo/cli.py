@@ -9,19 +9,27 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
 from geo import __version__
 from geo.curation.auth import hash_password
-from geo.errors import AtlasError, ConfigError, ValidationError
+from geo.errors import AtlasError, ConfigError, ImportFormatError, ValidationError
 from geo.filters import EventFilter
-from geo.io.exporters import FORMATS, export
-from geo.io.importers import import_events, read_csv_table
+from geo.io.exporters import FORMATS, ExportError, export
+from geo.io.importers import (
+    detect_format,
+    import_events,
+    read_table,
+    suggest_for,
+)
 from geo.io.mapping import parse_mapping
+from geo.places.label_names import LABEL_LANGUAGES
 from geo.settings import Settings, settings_help
 from geo.store import open_store
+from geo.views.basemap import DEFAULT_LANG
 from geo.views.catalog import prepare_events
 
 
@@ -91,6 +99,8 @@ def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    if args.format == "bundle":  # share: geo/io/bundle.py
+        return _export_bundle(args, settings)
     flt = filter_from_args(args)
     frame = _query(settings, flt)
     export(frame, args.format, args.output)
@@ -106,10 +116,13 @@ def _date_order(args: argparse.Namespace) -> str | None:
 
 
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    if (args.format or detect_format(args.path)) == "bundle":  # share: geo/io/bundle.py
+        return _import_bundle(args, settings)
     mapping = None
     if args.map or args.set:
-        columns = list(read_csv_table(args.path, encoding=args.encoding).columns)
-        mapping = parse_mapping(args.map, args.set, columns)
+        fmt = args.format or detect_format(args.path)
+        columns = list(read_table(args.path, fmt, encoding=args.encoding).columns)
+        mapping = parse_mapping(args.map, args.set, columns, suggest_for(fmt, columns))
     with open_store(settings) as store:
         report = import_events(
             store,
@@ -130,6 +143,62 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _export_bundle(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.io.bundle import bundle_bytes, write_bundle
+    from geo.io.standalone import standalone_html
+
+    if args.output == "-":
+        raise ExportError("a bundle cannot be written to stdout: give -o FILE.zip")
+    flt = filter_from_args(args)
+    with open_store(settings) as store:
+        frame, revision = store.load(), store.revision()
+    selection = flt.apply(prepare_events(frame, settings))
+    map_html = None
+    if not args.no_map:
+        map_html = lambda sel: standalone_html(sel, max_markers=settings.max_markers)  # noqa: E731
+    data = bundle_bytes(
+        selection, flt, revision=revision, base_url=_base_url(settings), map_html=map_html
+    )
+    write_bundle(args.output, data)
+    print(f"wrote bundle of {len(selection):,} event(s) to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _import_bundle(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.io.bundle import import_bundle
+
+    if args.map or args.set:
+        raise ImportFormatError("--map/--set do not apply to a bundle: its fields are ours")
+    with open_store(settings) as store:
+        report = import_bundle(
+            store,
+            args.path,
+            prepare=lambda f: prepare_events(f, settings),
+            replace=args.replace,
+            dry_run=args.dry_run,
+            editor=args.editor,
+        )
+    print(report.summary())
+    return 0
+
+
+def _base_url(settings: Settings) -> str:
+    from geo.io.citation import DEFAULT_BASE_URL
+
+    return settings.public_url or DEFAULT_BASE_URL
+
+
+def _cmd_cite(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.io.citation import cite
+
+    flt = filter_from_args(args)
+    with open_store(settings) as store:
+        frame, revision = store.load(), store.revision()
+    selection = flt.apply(prepare_events(frame, settings))
+    print(cite(selection, flt, base_url=_base_url(settings), revision=revision).text())
+    return 0
+
+
 def _cmd_hash_password(args: argparse.Namespace, settings: Settings) -> int:
     first = getpass.getpass("Editor password: ")
     if getpass.getpass("Again: ") != first:
@@ -144,7 +213,7 @@ def _cmd_hash_password(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_assets(args: argparse.Namespace, settings: Settings) -> int:
-    from geo.views.assets import default_vendor_dir, fetch_assets
+    from geo.views.assets_fetch import default_vendor_dir, fetch_assets
 
     files = fetch_assets(default_vendor_dir(), force=args.force)
     print(f"{len(files)} map assets in {default_vendor_dir()}")
@@ -158,10 +227,26 @@ def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
     frame = _query(settings, flt)
     ensure_assets(lambda text: print(text, file=sys.stderr, flush=True))
     write_standalone(
-        frame, args.output, self_contained=args.self_contained, max_markers=settings.max_markers
+        frame,
+        args.output,
+        self_contained=args.self_contained,
+        max_markers=settings.max_markers,
+        lang=args.lang,
     )
     kind = "self-contained" if args.self_contained else f"with {Path(args.output).stem}_files/"
     print(f"wrote map of {len(frame):,} event(s) to {args.output} ({kind})", file=sys.stderr)
+    return 0
+
+
+def _cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.drafting.report import draft_file, write_drafts
+
+    drafts, frame = draft_file(
+        args.file, published=args.published, url=args.url, language=args.lang,
+        publisher=args.publisher,
+    )  # fmt: skip
+    where = write_drafts(frame, drafts, args.output, args.format)
+    print(f"{len(drafts)} draft event(s) from {args.file} {where}; review them", file=sys.stderr)
     return 0
 
 
@@ -199,6 +284,13 @@ def _cmd_geocode(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date YYYY-MM-DD") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     epilog = "settings (environment):\n" + "\n".join(
@@ -222,20 +314,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_list)
 
     p = sub.add_parser("export", help="export matching events")
-    p.add_argument("--format", choices=FORMATS, default="geojson")
+    p.add_argument("--format", choices=(*FORMATS, "bundle"), default="geojson")
     p.add_argument("-o", "--output", required=True, help="file to write, or - for stdout")
+    p.add_argument("--no-map", action="store_true", help="bundle: leave out the HTML map")
     _add_filter_flags(p)
     p.set_defaults(func=_cmd_export)
 
-    p = sub.add_parser("import", help="import a GeoJSON, CSV (ours or ACLED's) or GeoPackage")
+    p = sub.add_parser(
+        "import",
+        help="import a GeoJSON, CSV (ours, ACLED's, UCDP GED's), GeoPackage, KML/KMZ or bundle",
+    )
     p.add_argument("path")
-    p.add_argument("--format", choices=("geojson", "csv", "gpkg"), help="default: from suffix")
+    p.add_argument(
+        "--format",
+        choices=("geojson", "csv", "gpkg", "kml", "kmz", "ucdp", "bundle"),
+        help="default: from suffix (and a UCDP GED header)",
+    )
     p.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
     p.add_argument("--replace", action="store_true", help="overwrite events with the same id")
     p.add_argument(
         "--map",
         metavar="COL=FIELD,…",
-        help="CSV column mapping on top of the recognised names, e.g. date=event_date,"
+        help="CSV or KML column mapping on top of the recognised names, e.g. date=event_date,"
         "lat=latitude,lon=longitude,title=notes,link=sources.url (FIELD empty: ignore)",
     )
     p.add_argument(
@@ -252,9 +352,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--monthfirst", action="store_true", help="read numeric dates as MM/DD/YYYY (07/03 = 3 Jul)"
     )
     p.add_argument(
-        "--encoding", help="text encoding of a CSV (default: UTF-8, or detected Windows-1251)"
+        "--encoding",
+        help="text encoding of a CSV or UCDP GED file (default: UTF-8, or detected Windows-1251)",
     )
     p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("cite", help="print the citation of matching events (permalink, …)")
+    _add_filter_flags(p)
+    p.set_defaults(func=_cmd_cite)
 
     p = sub.add_parser("geocode", help="find a place in the offline gazetteer")
     p.add_argument("name", help="any spelling, Latin or Cyrillic; 'Korenevo, Kursk' narrows")
@@ -265,6 +370,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_geocode)
 
+    p = sub.add_parser("draft", help="draft events from a news report (.txt or .html)")
+    p.add_argument("file", help="the report: UTF-8 .txt, or .html (main text extracted offline)")
+    p.add_argument("--published", type=_iso_date, metavar="YYYY-MM-DD", help="publication date")
+    p.add_argument("--url", help="the report's http(s) URL, cited in each draft's source")
+    p.add_argument("--publisher", help="who published it (default: the URL's host)")
+    p.add_argument("--lang", choices=["fr", "en", "uk", "ru"], help="language (default: detected)")
+    p.add_argument("-o", "--output", help="file, or folder for one <event_id>.yaml each")
+    p.add_argument("--format", choices=["yaml", "json"], default="yaml")
+    p.set_defaults(func=_cmd_draft)
+
     p = sub.add_parser("hash-password", help="make STRIKE_ATLAS_EDITOR_PASSWORD_HASH")
     p.set_defaults(func=_cmd_hash_password)
 
@@ -272,6 +387,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="HTML file to write")
     p.add_argument(
         "--self-contained", action="store_true", help="inline every script and style (one file)"
+    )
+    p.add_argument(
+        "--lang",
+        choices=list(LABEL_LANGUAGES),
+        default=DEFAULT_LANG,
+        help="language of the place names on the map (as the dashboard's ?lang=)",
     )
     _add_filter_flags(p)
     p.set_defaults(func=_cmd_map)

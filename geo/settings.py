@@ -103,6 +103,14 @@ class Settings:
         default="strike-atlas/0.1 (self-hosted)",
         metadata={"help": "User-Agent identifying your deployment to Nominatim."},
     )
+    public_url: str = field(
+        default="",
+        metadata={
+            "help": "Public address of the dashboard, used in permalinks and citations (Cite "
+            "this view, `strike-atlas cite`, export bundles). Empty: the address the browser "
+            "used, or http://localhost:8501 on the command line."
+        },
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

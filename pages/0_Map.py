@@ -5,6 +5,8 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 import ui
+from geo.places.label_names import LABEL_LANGUAGES
+from geo.views.basemap import DEFAULT_LANG, StaticSource, static_url_for
 from geo.views.catalog import control_timeline
 from geo.views.control_map import control_layer
 from geo.views.mapview import (
@@ -14,29 +16,55 @@ from geo.views.mapview import (
     grid_cell_size,
     latest_events,
     playback_map,
-    view_for,
 )
-from geo.views.timeline import daily_counts, timeline_chart
+from geo.views.timeline import bin_unit, binned_counts, brushed_range, timeline_chart
 
 settings = ui.setup_page("Map")
+# The label language lives in the URL (?lang=uk) next to the filter; read it before the
+# filter rewrites the query.
+asked = st.query_params.get("lang", st.session_state.get("_sa_lang", DEFAULT_LANG))
 events = ui.load_events()
 flt = ui.sidebar_filter(events, page="map")
 selected = flt.apply(events)
+langs = list(LABEL_LANGUAGES)
+lang = st.sidebar.selectbox(
+    "Map labels",
+    langs,
+    index=langs.index(asked) if asked in langs else 0,
+    format_func=LABEL_LANGUAGES.get,
+)
+st.session_state["_sa_lang"] = lang
+if lang != DEFAULT_LANG:
+    st.query_params["lang"] = lang
+elif "lang" in st.query_params:
+    del st.query_params["lang"]
+
+
+@st.cache_resource
+def _static(url: str, lang: str) -> StaticSource | None:
+    """Basemap files written once per process and language; the browser caches them."""
+    return StaticSource.try_publish(url, lang=lang)
+
+
+source = _static(static_url_for(ui.asset_base_url()), lang)
 
 st.title("Strike Atlas")
 c1, c2 = st.columns([1, 5])
 c1.metric("Events", f"{len(selected):,}")
 c2.caption(flt.describe())
+ui.cite_view(selected, page="")
 c2.caption(
-    "Markers: colour = side that acted, shape = event type. Popups give date and place "
-    "with their precision, and every source."
+    "Markers: colour = side that acted, shape = event type; hollow = placed only to its "
+    "region, ringed = near a town. Numbers count events at one place (click to spread them). "
+    "Popups give date and place with their precision, and every source."
 )
 
-# The static map keeps its key; only the events layer is swapped when the filter changes.
-# Panning never reruns the script: with markers nothing is sent back; with grid counts only a
-# click is, and a click on a cell narrows the filter to that cell (drill-down).
+# The static map keeps its key; only the events layer is swapped when the filter changes,
+# and it fits the view to the matching events (or the drilled-down area). Panning never
+# reruns the script: with markers nothing is sent back; with grid counts only a click is, and
+# a click on a cell narrows the filter to that cell (drill-down).
 aggregated = len(selected) > settings.max_markers
-layers = [events_layer(selected, max_markers=settings.max_markers)]
+layers = [events_layer(selected, max_markers=settings.max_markers, area=flt.bbox)]
 timeline = control_timeline(settings)
 if timeline is not None and len(events):
     day = flt.date_to or events["event_date"].max().date()
@@ -47,16 +75,13 @@ if timeline is not None and len(events):
         + (f"map of {shown}" if shown else "no control map that early")
         + (f" · {timeline.attribution}" if timeline.attribution else "")
     )
-center, zoom = view_for(flt.bbox) if flt.bbox else (None, None)
 clicked = st_folium(
-    base_map(online_tiles=settings.online_tiles),
-    key="atlas-map",
+    base_map(online_tiles=settings.online_tiles, lang=lang, source=source),
+    key=f"atlas-map-{lang}",
     height=560,
     use_container_width=True,
     feature_group_to_add=layers,
     layer_control=folium.LayerControl(collapsed=True),
-    center=center,
-    zoom=zoom,
     returned_objects=["last_object_clicked"] if aggregated else [],
 )
 if aggregated:
@@ -71,11 +96,22 @@ if aggregated:
         ui.set_area(cell_bounds(hit["lng"], hit["lat"], grid_cell_size(selected)))
 
 st.subheader("Timeline")
-counts = daily_counts(selected)
+counts = binned_counts(selected)
 if counts.empty:
     st.write("No events match the filter.")
 else:
-    st.altair_chart(timeline_chart(counts), width="stretch")
+    unit = bin_unit(counts["start"].min(), counts["end"].max())
+    st.caption(
+        f"Events per {unit}; pale dashed bands are events dated only to a week or a month, "
+        "over the whole span. Drag across the chart to set From/To."
+    )
+    brushed = st.altair_chart(
+        timeline_chart(counts, unit), width="stretch", on_select="rerun", key="timeline"
+    )
+    span = brushed_range(brushed)
+    if span and span != st.session_state.get("_sa_last_brush"):
+        st.session_state["_sa_last_brush"] = span
+        ui.narrow(**{"from": span[0], "to": span[1]})
     # Built only when asked for: a second map on every rerun would double what each filter
     # change sends to the browser.
     if st.toggle("Play events through time", key="playback"):
@@ -85,7 +121,7 @@ else:
             "events; each stays visible for three days."
         )
         st_folium(
-            playback_map(latest),
+            playback_map(latest, lang=lang, source=source),
             key="atlas-playback",
             height=460,
             use_container_width=True,

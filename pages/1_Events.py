@@ -7,6 +7,7 @@ from geo.views.popups import popup_html
 from geo.views.tables import event_detail_rows, events_table
 
 _, _, _, selected = ui.filtered_page("Events", page="events")
+ui.cite_view(selected, page="Events")
 st.dataframe(events_table(selected), hide_index=True, width="stretch")
 
 if len(selected):

@@ -1,11 +1,79 @@
-"""Regions: how many matching events fall in each region, and in occupied/claimed ones."""
+"""Regions: a choropleth of the matching events per region (click one to filter on it), the
+top regions week by week, and the tables."""
 
+import altair as alt
 import streamlit as st
+from streamlit_folium import st_folium
 
 import ui
 from geo.places.regions import region_counts, status_counts
+from geo.views.basemap import StaticSource, static_url_for
+from geo.views.mapview import base_map
+from geo.views.regionmap import (
+    PER,
+    choropleth_layer,
+    clicked_iso,
+    legend_rows,
+    region_filter_value,
+    region_values,
+    weekly_top_regions,
+)
 
 _, _, _, selected = ui.filtered_page("Regions", page="regions")
+ui.cite_view(selected, page="Regions")
+per_capita = st.toggle(
+    f"Per {PER:,} inhabitants",
+    key="regions_per_capita",
+    help="Divides by the population of each region's towns in the GeoNames gazetteer "
+    "(an estimate; rural population is not counted). Regions without one stay grey.",
+)
+values = region_values(selected, per_capita=per_capita)
+
+
+@st.cache_resource
+def _static(url: str) -> StaticSource | None:
+    return StaticSource.try_publish(url)
+
+
+source = _static(static_url_for(ui.asset_base_url()))
+st.caption(
+    "Colour: "
+    + ("events per 100,000 inhabitants" if per_capita else "matching events")
+    + " (classes: "
+    + ", ".join(f"{r['from']:,.4g}–{r['to']:,.4g}" for r in legend_rows(values).to_dict("records"))
+    + "). Thick purple border: annexed by Russia (2014); dashed orange: claimed (2022). "
+    "Click a region to filter on it."
+)
+clicked = st_folium(
+    base_map(source=source, overlays=False),
+    key="regions-map",
+    height=520,
+    use_container_width=True,
+    feature_group_to_add=[choropleth_layer(values, per_capita=per_capita)],
+    returned_objects=["last_object_clicked_tooltip"],
+)
+iso = clicked_iso((clicked or {}).get("last_object_clicked_tooltip"))
+if iso and iso != st.session_state.get("_sa_last_region"):
+    st.session_state["_sa_last_region"] = iso
+    ui.narrow(region=region_filter_value(iso))
+
+st.subheader("Top regions, week by week")
+weekly = weekly_top_regions(selected)
+if weekly.empty:
+    st.write("No events match the filter.")
+else:
+    chart = (
+        alt.Chart(weekly)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("week:T", title="Week (from Monday)"),
+            y=alt.Y("events:Q", title="Events"),
+            color=alt.Color("region:N", title="Region"),
+            tooltip=["week:T", "region:N", "events:Q"],
+        )
+        .properties(height=220)
+    )
+    st.altair_chart(chart, width="stretch")
 st.subheader("By status of the region (from the event's coordinates)")
 st.dataframe(status_counts(selected), hide_index=True, width="stretch")
 st.subheader("By region")

@@ -8,39 +8,35 @@ import streamlit as st
 import ui
 from geo.curation.duplicates import find_duplicates
 from geo.errors import AtlasError, ValidationError
+from geo.io.bundle import import_bundle
 from geo.io.importers import (
     DATE_ORDER_CHOICES,
     ENCODING_CHOICES,
+    MAPPABLE,
     detect_format,
     import_command,
     import_events,
     input_warnings,
     needs_mapping,
     preview_import,
-    read_csv_table,
+    read_table,
+    suggest_for,
 )
 from geo.io.intake import plan_lines, staged_upload
-from geo.io.mapping import IGNORE, TARGETS, ColumnMapping, suggest_mapping
+from geo.io.mapping import IGNORE, TARGETS, ColumnMapping, mapping_table
 from geo.schema import EVENT_TYPES, VERIFICATION
+from geo.views.catalog import prepare_events
 
 
-def column_mapping(table: pd.DataFrame, name: str) -> ColumnMapping:
-    """The mapping table and fixed values, as widgets."""
-    suggested = suggest_mapping(list(table.columns))
+def column_mapping(table: pd.DataFrame, name: str, fmt: str) -> ColumnMapping:
+    """The mapping table (a CSV's columns, or KML placemarks' fields) and fixed values."""
     st.subheader("Columns")
     st.caption(
         "Recognised names are mapped already; choose a field for the others or leave "
         "them empty to ignore them. Several columns may feed notes."
     )
-    examples = [str(table[c].dropna().iloc[0]) if table[c].notna().any() else "" for c in table]
     edited = st.data_editor(
-        pd.DataFrame(
-            {
-                "column": list(table.columns),
-                "example": examples,
-                "field": suggested.columns.values(),
-            }
-        ),
+        mapping_table(table, suggest_for(fmt, list(table.columns))),
         hide_index=True,
         width="stretch",
         disabled=["column", "example"],
@@ -81,10 +77,12 @@ def run(path, name: str, editor: str) -> None:
         c1.selectbox("Day/month order of numeric dates", list(DATE_ORDER_CHOICES))
     ]
     encoding = ENCODING_CHOICES[c2.selectbox("Encoding (CSV)", list(ENCODING_CHOICES))]
-    table = read_csv_table(path, encoding=encoding) if fmt == "csv" else None
-    own = table is not None and not needs_mapping(table.columns)  # ours or ACLED's: read as is
+    table = read_table(path, fmt, encoding=encoding) if fmt in MAPPABLE else None
+    own = fmt == "csv" and not needs_mapping(table.columns)  # ours or ACLED's: read as is
     by_hand = own and st.checkbox("Map the columns by hand (read as ours/ACLED's otherwise)")
-    mapping = column_mapping(table, name) if table is not None and (by_hand or not own) else None
+    mapping = (
+        column_mapping(table, name, fmt) if table is not None and (by_hand or not own) else None
+    )
     replace = st.checkbox("Replace events that already exist (same id)")
     options = dict(fmt=fmt, mapping=mapping, date_order=order, encoding=encoding, replace=replace)
     st.code(import_command(name, **options), language="bash")
@@ -120,6 +118,18 @@ def run(path, name: str, editor: str) -> None:
         st.success(report.summary())
 
 
+def run_bundle(path, editor: str) -> None:
+    """A bundle: checked against its fingerprint, planned, compared; loaded on request."""
+    replace = st.checkbox("Replace events edited in this store since the bundle")
+    settings = ui.get_settings()
+    options = dict(prepare=lambda f: prepare_events(f, settings), replace=replace, editor=editor)
+    with ui.open_store_rw() as store:
+        st.info(import_bundle(store, path, dry_run=True, **options).summary())
+    if st.button("Load the bundle", type="primary"):
+        with ui.open_store_rw() as store:
+            st.success(import_bundle(store, path, **options).summary())
+
+
 ui.setup_page("Import")
 st.title("Import events")
 editor = ui.editor_login()
@@ -127,15 +137,18 @@ if not editor:
     st.write("Log in as an editor (sidebar) to import events.")
     st.stop()
 upload = st.file_uploader(
-    "CSV (ours, ACLED's or any table), GeoJSON or GeoPackage",
-    type=["csv", "geojson", "json", "gpkg"],
+    "CSV (ours, ACLED's, UCDP GED's or any table), GeoJSON, GeoPackage, KML, KMZ or a bundle",
+    type=["csv", "geojson", "json", "gpkg", "kml", "kmz", "zip"],
 )
 if upload is None:
     st.stop()
 # The upload lives in a private temp folder for this run only: removed when the run ends.
 with staged_upload(upload.name, upload.getvalue()) as path:
     try:
-        run(path, path.name, editor)
+        if detect_format(path) == "bundle":
+            run_bundle(path, editor)
+        else:
+            run(path, path.name, editor)
     except ValidationError as exc:
         show_problems(exc)
     except AtlasError as exc:

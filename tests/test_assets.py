@@ -17,20 +17,22 @@ import folium
 import pytest
 from folium import plugins
 
-from geo.views import assets
-from geo.views.assets import (
+from geo.views import assets_fetch, assets_inline, assets_local
+from geo.views.assets_fetch import (
     AssetError,
     assets_present,
-    external_urls,
+    css_external_refs,
     extract_package_files,
     fetch_assets,
-    inline_assets,
     load_manifest,
+    verify_integrity,
+)
+from geo.views.assets_inline import external_urls, inline_assets
+from geo.views.assets_local import (
     reset_local_assets,
     static_base_url,
     unmapped_assets,
     use_local_assets,
-    verify_integrity,
 )
 
 BASE = "/app/static/vendor"
@@ -123,7 +125,7 @@ def test_fetch_writes_every_listed_file(vendor: Path) -> None:
 def test_vendored_css_references_nothing_remote(vendor: Path) -> None:
     """e.g. leaflet.timedimension.control.css points its glyphicon fonts at a CDN upstream."""
     for css in vendor.rglob("*.css"):
-        assert assets._css_external_refs(css.read_text()) == [], css
+        assert css_external_refs(css.read_text()) == [], css
     control = (vendor / "leaflet-timedimension/dist/leaflet.timedimension.control.css").read_text()
     assert "../../glyphicons-only-bootstrap/fonts/glyphicons-halflings-regular.woff" in control
 
@@ -132,7 +134,7 @@ def test_fetch_again_is_a_no_op(vendor: Path, monkeypatch: pytest.MonkeyPatch) -
     def no_npm(*args, **kwargs):
         raise AssertionError("npm must not run when the stamp matches")
 
-    monkeypatch.setattr(assets.subprocess, "run", no_npm)
+    monkeypatch.setattr(assets_fetch.subprocess, "run", no_npm)
     files = fetch_assets(vendor)
     assert files and all(f.is_file() for f in files)
 
@@ -173,7 +175,10 @@ def test_integrity_mismatch_raises_and_installs_nothing(tmp_path: Path) -> None:
 def test_verify_integrity(tmp_path: Path) -> None:
     tarball = tmp_path / "x.tgz"
     tarball.write_bytes(b"payload")
-    good = "sha512-" + assets.base64.b64encode(assets.hashlib.sha512(b"payload").digest()).decode()
+    good = (
+        "sha512-"
+        + assets_fetch.base64.b64encode(assets_fetch.hashlib.sha512(b"payload").digest()).decode()
+    )
     verify_integrity(tarball, good)
     with pytest.raises(AssetError, match="integrity mismatch"):
         verify_integrity(tarball, good[:-4] + "AAA=")
@@ -299,14 +304,15 @@ def test_use_local_assets_is_idempotent_and_rebasable(local_assets: str) -> None
     js = dict(folium.Map.default_js)
     assert js["leaflet"] == "/atlas/app/static/vendor/leaflet/dist/leaflet.js"
     assert (
-        js[assets._ICON_PATH_NAME] == "/atlas/app/static/vendor/strike-atlas/leaflet-icon-path.js"
+        js[assets_local._ICON_PATH_NAME]
+        == "/atlas/app/static/vendor/strike-atlas/leaflet-icon-path.js"
     )
-    assert [n for n, _ in folium.Map.default_js].count(assets._ICON_PATH_NAME) == 1
+    assert [n for n, _ in folium.Map.default_js].count(assets_local._ICON_PATH_NAME) == 1
     # FastMarkerCluster inherits MarkerCluster's (patched) list.
     assert dict(plugins.FastMarkerCluster.default_js)["markerclusterjs"].startswith("/atlas/")
     reset_local_assets()
     assert dict(folium.Map.default_js)["leaflet"].startswith("https://cdn.jsdelivr.net/")
-    assert assets._ICON_PATH_NAME not in dict(folium.Map.default_js)
+    assert assets_local._ICON_PATH_NAME not in dict(folium.Map.default_js)
 
 
 def test_static_base_url() -> None:
@@ -316,8 +322,9 @@ def test_static_base_url() -> None:
     assert static_base_url("a/b") == "/a/b/app/static/vendor"
 
 
-def test_assets_module_does_not_import_streamlit() -> None:
-    source = Path(assets.__file__).read_text()
+@pytest.mark.parametrize("module", [assets_fetch, assets_local, assets_inline])
+def test_assets_modules_do_not_import_streamlit(module) -> None:
+    source = Path(module.__file__).read_text()
     assert not re.search(r"^\s*(import|from)\s+streamlit", source, flags=re.M)
 
 

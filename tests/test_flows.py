@@ -252,6 +252,11 @@ MALFORMED: dict[str, tuple[str, Callable[[Path], None] | bytes, str]] = {
         (HEAD + "2025-07-03,49.5,34.5,a,1e300\n").encode(),
         "big.csv row 2: fatalities='1e300': implausibly large",
     ),
+    "more-cells-than-header": (
+        "wide.csv",
+        (HEAD + "2025-07-03,49.5,34.5,a,,extra\n").encode(),
+        "wide.csv: row 1 has 6 cells but the header names 5 columns",
+    ),
     "ambiguous-day-month": (
         "dates.csv",
         (HEAD + "07/03/2025,49.5,34.5,a,\n07/13/2025,49.6,34.6,b,\n").encode(),
@@ -493,7 +498,7 @@ def test_map_without_assets_fetches_them_or_names_the_command(
     seeded, monkeypatch, capsys, tmp_path
 ) -> None:
     import geo.io.standalone as standalone
-    from geo.views.assets import AssetError, default_vendor_dir
+    from geo.views.assets_fetch import AssetError, default_vendor_dir
 
     empty = tmp_path / "vendor"
     monkeypatch.setattr(standalone, "default_vendor_dir", lambda: empty)

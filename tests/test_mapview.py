@@ -3,18 +3,24 @@
 import folium
 import pandas as pd
 import pytest
+from folium.plugins import MarkerCluster
 
-from geo.views.assets import external_urls, reset_local_assets, use_local_assets
+from geo.curation.duplicates import RADIUS_KM
+from geo.views.assets_inline import external_urls
+from geo.views.assets_local import reset_local_assets, use_local_assets
+from geo.views.basemap import StaticSource, occupied_doc
+from geo.views.mapcontrols import FIT_MAX_ZOOM, FitView
 from geo.views.mapview import (
     base_map,
     build_map,
     events_geojson,
     events_layer,
+    focus_bounds,
     grid_aggregate,
-    occupied_layer,
+    near_geojson,
     playback_map,
 )
-from geo.views.styling import SIDE_NAMES, side_of, sides
+from geo.views.styling import NEAR_RADIUS_KM, SIDE_NAMES, side_of, sides
 
 
 @pytest.fixture
@@ -31,7 +37,8 @@ def test_events_geojson_is_compact_and_escaped(events: pd.DataFrame) -> None:
     doc = events_geojson(events)
     assert len(doc["features"]) == 4
     feat = doc["features"][0]
-    assert set(feat["properties"]) == {"s", "t", "title", "popup"}
+    assert set(feat["properties"]) == {"s", "t", "p", "title", "popup"}
+    assert feat["properties"]["p"] == 1
     assert SIDE_NAMES[feat["properties"]["s"]] == "Russia"
     assert "&lt;script&gt;" in feat["properties"]["popup"]
     assert feat["geometry"]["coordinates"] == [34.55367, 49.58925]  # lon, lat
@@ -40,14 +47,17 @@ def test_events_geojson_is_compact_and_escaped(events: pd.DataFrame) -> None:
 def test_many_events_are_aggregated(events: pd.DataFrame) -> None:
     layer = events_layer(events, max_markers=2)
     children = list(layer._children.values())
-    assert children and all(isinstance(c, folium.CircleMarker) for c in children)
+    circles = [c for c in children if isinstance(c, folium.CircleMarker)]
+    assert circles and all(isinstance(c, (folium.CircleMarker, FitView)) for c in children)
     cells = grid_aggregate(events, 1.0)
     assert cells["count"].sum() == len(events)
 
 
 def test_occupied_layer_labels() -> None:
-    [geojson] = [c for c in occupied_layer()._children.values() if isinstance(c, folium.GeoJson)]
-    labels = {f["properties"]["label"]: f["properties"]["status"] for f in geojson.data["features"]}
+    import orjson
+
+    doc = orjson.loads(occupied_doc())
+    labels = {f["properties"]["label"]: f["properties"]["status"] for f in doc["features"]}
     assert labels["Crimea — annexed by Russia 2014"] == "annexed"
     assert labels["Sevastopol — annexed by Russia 2014"] == "annexed"
     for name in ("Donetsk", "Luhansk", "Zaporizhzhia", "Kherson"):
@@ -96,3 +106,85 @@ def test_latest_events_are_the_newest(events: pd.DataFrame) -> None:
     shuffled = events.sample(frac=1, random_state=1)
     assert sorted(latest_events(shuffled, 2)["event_id"]) == ["t-1", "t-3"]
     assert len(latest_events(shuffled, 10)) == 4
+
+
+def test_near_radius_is_the_duplicate_finders() -> None:
+    assert RADIUS_KM[2] == NEAR_RADIUS_KM
+
+
+def test_uncertainty_in_the_events_layer(events: pd.DataFrame) -> None:
+    events = events.copy()
+    events["geo_precision"] = [1, 2, 3, 1]
+    doc = events_geojson(events)
+    props = [f["properties"] for f in doc["features"]]
+    assert [p["p"] for p in props] == [1, 2, 3, 1]
+    # A region-level event knows its admin-1 unit (outlined on hover); the others do not.
+    assert "r" not in props[0] and props[2]["r"].startswith(("UA-", "RU-"))
+    assert len(near_geojson(events)["features"]) == 1
+    html = build_map(events).get_root().render()
+    assert "L.circle(latlng, {radius: 25000" in html
+    assert "sa-hollow" in html and "saHighlight" in html
+
+
+def test_markers_are_clustered(events: pd.DataFrame) -> None:
+    layer = events_layer(events)
+    [cluster] = [c for c in layer._children.values() if isinstance(c, MarkerCluster)]
+    assert cluster.options["spiderfyOnMaxZoom"] is True
+    [geojson] = [c for c in cluster._children.values() if isinstance(c, folium.GeoJson)]
+    assert len(geojson.data["features"]) == len(events)
+
+
+def _frame(points: list[tuple[float, float]], types: list[str] | None = None) -> pd.DataFrame:
+    lon, lat = zip(*points, strict=True)
+    return pd.DataFrame(
+        {
+            "longitude": lon,
+            "latitude": lat,
+            "event_type": types or ["Explosions/Remote violence"] * len(points),
+        }
+    )
+
+
+def test_focus_bounds_ignores_one_far_away_event() -> None:
+    ukraine = [(30.5, 50.4), (36.2, 50.0), (34.5, 49.6), (37.6, 48.0), (32.0, 46.6)] * 2
+    w, s, e, n = focus_bounds(_frame([*ukraine, (-77.0, 38.9)]))
+    assert w == 30.5 and e == 37.6 and s == 46.6 and n == 50.4
+    # Spread-out data stays whole: nothing is an outlier when half the points are far.
+    w, _, e, _ = focus_bounds(_frame([(30.0, 50.0), (30.5, 50.0), (-77.0, 38.9), (-76.0, 39.0)]))
+    assert w == -77.0 and e == 30.5
+
+
+def test_focus_bounds_prefers_strikes_to_diplomacy() -> None:
+    frame = _frame(
+        [(34.5, 49.6), (10.2, 56.2), (28.9, 41.0)],
+        ["Explosions/Remote violence", "Strategic developments", "Strategic developments"],
+    )
+    assert focus_bounds(frame) == (34.5, 49.6, 34.5, 49.6)
+    only_talks = frame.iloc[1:]
+    assert focus_bounds(only_talks) == (10.2, 41.0, 28.9, 56.2)
+    assert focus_bounds(frame.iloc[:0]) is None
+
+
+def test_the_events_layer_fits_the_view(events: pd.DataFrame) -> None:
+    html = build_map(events.iloc[:1]).get_root().render()
+    assert "window.saFit" in html and f"maxZoom: {FIT_MAX_ZOOM}" in html
+    layer = events_layer(events, area=(36.0, 47.0, 38.0, 49.0))
+    [fit] = [c for c in layer._children.values() if isinstance(c, FitView)]
+    assert fit.bounds == [[47.0, 36.0], [49.0, 38.0]]  # the user's area, [lat, lon]
+
+
+def test_base_map_draws_water_names_and_reset(local_assets: None) -> None:
+    html = base_map(lang="uk").get_root().render()
+    assert "sa-river" in html and "sa-lake" in html and "Reset view" in html
+    assert "Київ" in html
+    assert external_urls(html) == []
+    assert "markercluster" in html  # the plugin's assets come with the static map
+
+
+def test_base_map_fetches_static_layers(tmp_path) -> None:
+    source = StaticSource.publish("/app/static/basemap", dest=tmp_path, lang="en")
+    html = base_map(source=source).get_root().render()
+    assert len(html) < 60_000  # the data stays in the cached files
+    files = dict(source.files)
+    assert f"/app/static/basemap/{files['rivers']}" in html
+    assert all((tmp_path / name).is_file() for name in files.values())

@@ -9,7 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.settings import Settings
-from geo.views.assets import assets_present, external_urls
+from geo.views.assets_fetch import assets_present
+from geo.views.assets_inline import external_urls
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = ["pages/1_Events.py", "pages/2_Regions.py", "pages/3_Export.py"]
@@ -128,11 +129,25 @@ def test_export_page_offers_every_format(app: AppTest) -> None:
     app.switch_page("pages/3_Export.py").run()
     labels = [b.proto.label for b in app.get("download_button")]
     assert labels == [
+        "Download bundle (zip)",
         "Download GeoJSON",
         "Download CSV (ACLED columns)",
         "Download GeoPackage",
+        "Download KML",
+        "Download KMZ",
         "Download standalone HTML map",
     ]
+
+
+def test_export_page_without_map_assets_says_which_command(
+    app: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("geo.views.assets_fetch.assets_present", lambda *a, **k: False)
+    app.switch_page("pages/3_Export.py").run()
+    assert not app.exception
+    [html] = [b for b in app.get("download_button") if b.proto.label.endswith("HTML map")]
+    assert html.proto.disabled
+    assert any("strike-atlas assets fetch" in c.value for c in app.caption)
 
 
 def test_playback_map_only_when_asked(app: AppTest) -> None:
@@ -146,6 +161,41 @@ def test_ground_link_without_control_layers_is_explained(open_link) -> None:
     at = open_link(ground="occupied")
     assert any("needs control layers" in w.value for w in at.sidebar.warning)
     assert count(at) == 9
+
+
+def test_map_labels_language_from_the_link(open_link) -> None:
+    at = open_link(lang="uk", region="Poltava")
+    assert count(at) == 1
+    assert at.sidebar.selectbox[0].value == "uk"
+    assert at.query_params["lang"] in ("uk", ["uk"])
+    [arg] = map_args(at)
+    assert "labels-uk-" in arg["script"]  # the Ukrainian label file is fetched
+    # The static layers are fetched from cached files, not sent with the page.
+    assert len(arg["script"]) < 60_000
+    assert "window.saFit" in arg["feature_group"]
+
+
+def test_map_label_language_switch_keeps_the_filter(app: AppTest) -> None:
+    app.multiselect(key="f_actor").set_value(["Ukraine"]).run()
+    app.sidebar.selectbox[0].set_value("fr").run()
+    assert count(app) == 4
+    assert app.query_params["lang"] in ("fr", ["fr"])
+    assert "labels-fr-" in map_args(app)[0]["script"]
+
+
+def test_regions_page_draws_a_choropleth(app: AppTest) -> None:
+    app.switch_page("pages/2_Regions.py").run()
+    [arg] = map_args(app)
+    assert "sa-choropleth" in arg["feature_group"]
+    assert "[UA-53]" in arg["feature_group"]
+    assert arg["returned_objects"] == ["last_object_clicked_tooltip"]
+    app.toggle(key="regions_per_capita").set_value(True).run()
+    assert not app.exception
+    assert "per 100,000 inhabitants" in map_args(app)[0]["feature_group"]
+
+
+def test_map_timeline_has_adaptive_bins(app: AppTest) -> None:
+    assert any("Events per day" in c.value for c in app.caption)
 
 
 def test_region_link_takes_any_name_or_the_code(open_link) -> None:

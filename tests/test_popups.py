@@ -3,7 +3,7 @@ import pytest
 from conftest import make_raw
 
 from geo.validation import validate_frame
-from geo.views.popups import date_label, popup_html, safe_link, sources_html
+from geo.views.popups import date_label, date_span, popup_html, safe_link, sources_html
 
 XSS = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 
@@ -29,7 +29,7 @@ def test_popup_escapes_every_data_field() -> None:
 
 def test_popup_shows_precision_casualties_and_sources() -> None:
     html = popup_html(row(time_precision=2, geo_precision=3, injuries=None))
-    assert "week of 2025-07-03 (week precision)" in html
+    assert "week of 2025-07-03: 30 Jun – 6 Jul 2025 (week precision)" in html
     assert "(region precision)" in html
     assert "2 killed, unknown injured" in html
     assert 'rel="noopener noreferrer nofollow"' in html and "Ukrainska Pravda</a>" in html
@@ -52,7 +52,29 @@ def test_links_only_for_http(url: object, linked: bool) -> None:
 
 
 def test_date_label_month() -> None:
-    assert date_label(pd.Timestamp("2025-06-02"), 3) == "June 2025 (month precision)"
+    label = date_label(pd.Timestamp("2025-06-02"), 3)
+    assert label == "June 2025: 1 Jun – 30 Jun 2025 (month precision)"
+
+
+@pytest.mark.parametrize(
+    ("day", "precision", "span"),
+    [
+        ("2025-07-03", 1, None),
+        ("2025-07-03", 2, ("2025-06-30", "2025-07-06")),  # Monday to Sunday
+        ("2025-07-06", 2, ("2025-06-30", "2025-07-06")),
+        ("2025-12-31", 2, ("2025-12-29", "2026-01-04")),  # across the new year
+        ("2024-02-10", 3, ("2024-02-01", "2024-02-29")),  # leap year
+        (None, 2, None),
+    ],
+)
+def test_date_span(day: str | None, precision: int, span: tuple[str, str] | None) -> None:
+    got = date_span(pd.Timestamp(day) if day else None, precision)
+    assert (tuple(d.strftime("%Y-%m-%d") for d in got) if got else None) == span
+
+
+def test_date_label_week_across_years() -> None:
+    label = date_label(pd.Timestamp("2025-12-31"), 2)
+    assert label == "week of 2025-12-31: 29 Dec 2025 – 4 Jan 2026 (week precision)"
 
 
 def test_sources_html_empty() -> None:

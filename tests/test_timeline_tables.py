@@ -1,7 +1,15 @@
 import pandas as pd
+import pytest
 
 from geo.views.tables import event_detail_rows, events_table
-from geo.views.timeline import daily_counts, timeline_chart
+from geo.views.timeline import (
+    BRUSH,
+    bin_unit,
+    binned_counts,
+    brushed_range,
+    daily_counts,
+    timeline_chart,
+)
 
 
 def test_daily_counts(events: pd.DataFrame) -> None:
@@ -16,10 +24,86 @@ def test_daily_counts(events: pd.DataFrame) -> None:
     assert daily_counts(events.iloc[:0]).empty
 
 
-def test_timeline_chart_uses_side_colours(events: pd.DataFrame) -> None:
-    spec = timeline_chart(daily_counts(events)).to_dict()
-    assert spec["mark"]["type"] == "bar"
-    assert spec["encoding"]["color"]["scale"]["domain"] == ["Russia", "Ukraine"]
+def test_timeline_chart_uses_side_colours_and_a_brush(events: pd.DataFrame) -> None:
+    spec = timeline_chart(binned_counts(events)).to_dict()
+    exact, vague = spec["layer"]
+    assert exact["mark"]["type"] == "bar" and vague["mark"]["fillOpacity"] < 0.5
+    assert exact["encoding"]["color"]["scale"]["domain"] == ["Russia", "Ukraine"]
+    params = spec.get("params") or exact["params"]  # Altair lifts a layer's params up
+    assert [p["name"] for p in params] == [BRUSH]
+    assert params[0]["select"]["encodings"] == ["x"]
+
+
+@pytest.mark.parametrize(
+    ("days", "unit"), [(1, "day"), (62, "day"), (63, "week"), (550, "week"), (551, "month")]
+)
+def test_bin_unit_adapts_to_the_span(days: int, unit: str) -> None:
+    start = pd.Timestamp("2024-01-01")
+    assert bin_unit(start, start + pd.Timedelta(days=days - 1)) == unit
+
+
+def test_binned_counts_spread_vague_dates_over_their_span(events: pd.DataFrame) -> None:
+    counts = binned_counts(events)
+    exact = counts[counts["exact"]]
+    vague = counts[~counts["exact"]]
+    assert int(counts["events"].sum()) == len(events)
+    # One event is dated to the week only: its row spans Monday to Sunday.
+    assert len(vague) == (events["time_precision"] > 1).sum() == 1
+    row = vague.iloc[0]
+    assert (row["end"] - row["start"]).days == 6 and row["start"].weekday() == 0
+    # Day bins for a span of ten days; one bar per day and side.
+    assert (exact["end"] == exact["start"]).all()
+
+
+def test_binned_counts_in_weeks_and_months() -> None:
+    frame = pd.DataFrame(
+        {
+            "event_date": pd.to_datetime(["2024-01-03", "2024-01-04", "2024-03-20", "2025-09-01"]),
+            "actor1": ["Military Forces of Russia"] * 4,
+            "time_precision": [1, 1, 1, 1],
+        }
+    )
+    weeks = binned_counts(frame, "week")
+    assert weeks["events"].tolist() == [2, 1, 1]
+    assert weeks["start"].iloc[0] == pd.Timestamp("2024-01-01")  # Monday
+    months = binned_counts(frame)  # 20 months: month bins
+    assert months["start"].dt.day.eq(1).all() and months["events"].tolist() == [2, 1, 1]
+
+
+def test_one_day_is_not_a_full_width_slab() -> None:
+    counts = binned_counts(
+        pd.DataFrame(
+            {
+                "event_date": pd.to_datetime(["2025-07-03"]),
+                "actor1": ["Military Forces of Russia"],
+                "time_precision": [1],
+            }
+        )
+    )
+    domain = timeline_chart(counts).to_dict()["layer"][0]["encoding"]["x"]["scale"]["domain"]
+    lo, hi = (pd.Timestamp(d) for d in domain)
+    assert (hi - lo).days >= 7  # the bar is one day of a padded week at least
+
+
+@pytest.mark.parametrize(
+    ("selection", "expected"),
+    [
+        (
+            {"selection": {BRUSH: {"start": [1719792000000, 1720051200000]}}},
+            ("2024-07-01", "2024-07-04"),
+        ),
+        (
+            {"selection": {BRUSH: {"start": ["2025-07-05T00:00:00", "2025-07-01"]}}},
+            ("2025-07-01", "2025-07-05"),
+        ),
+        ({"selection": {BRUSH: {}}}, None),
+        ({"selection": {}}, None),
+        (None, None),
+    ],
+)
+def test_brushed_range(selection: object, expected: tuple[str, str] | None) -> None:
+    got = brushed_range(selection)
+    assert (tuple(d.isoformat() for d in got) if got else None) == expected
 
 
 def test_events_table_newest_first(events: pd.DataFrame) -> None:

@@ -22,14 +22,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geo.errors import AtlasError
+from geo.io.kml import write_kml, write_kmz
 from geo.schema import COLUMNS, country_name
 
-FORMATS = ("geojson", "csv", "gpkg")
+FORMATS = ("geojson", "csv", "gpkg", "kml", "kmz")
 MEDIA_TYPES = {
     "geojson": "application/geo+json",
     "csv": "text/csv",
     "gpkg": "application/geopackage+sqlite3",
     "html": "text/html",
+    "kml": "application/vnd.google-earth.kml+xml",
+    "kmz": "application/vnd.google-earth.kmz",
+    "zip": "application/zip",
 }
 
 # ACLED's column names first (in ACLED's order), then ours that ACLED has no column for.
@@ -298,6 +302,7 @@ _STREAM_WRITERS: dict[str, Callable[[pd.DataFrame, BinaryIO], None]] = {
     "geojson": write_geojson,
     "csv": write_csv,
 }
+_STREAM_WRITERS.update({"kml": write_kml, "kmz": write_kmz})  # share: geo/io/kml.py
 
 
 def export_bytes(frame: pd.DataFrame, fmt: str) -> bytes:

@@ -1,13 +1,13 @@
-"""Read GeoJSON, our own CSV, ACLED-format CSV and GeoPackage into a validated events frame.
+"""Read GeoJSON, our own CSV, ACLED-format CSV, UCDP GED, KML/KMZ and GeoPackage into a
+validated events frame.
 
-Readers only reshape a file into the canonical columns; `validate_frame` then checks every
-row, so a file with one impossible row is refused whole, naming that row and field.
+Readers only reshape a file into the canonical columns; one pipeline (`read_input`) then drops
+repeated rows, fills places and validates every row, so a file with one impossible row is
+refused whole, naming that row and field, whatever its format.
 """
 
 from __future__ import annotations
 
-import io
-import re
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -28,9 +28,12 @@ from geo.io.intake import (
     point_warnings,
     repeated_rows,
 )
+from geo.io.kml import read_kml_table, suggest_kml_mapping
 from geo.io.mapping import ColumnMapping, apply_mapping, suggest_mapping
 from geo.io.reproject import geojson_crs, reproject
 from geo.io.reproject import is_wgs84 as _is_wgs84
+from geo.io.textfiles import read_bytes, read_csv_table
+from geo.io.ucdp import sniff_ucdp, ucdp_raw_table
 from geo.places.placement import fill_places
 from geo.schema import COLUMNS
 from geo.store.base import EventStore, Progress
@@ -128,97 +131,25 @@ class _Raw:
     ignored: list[str]
     first_row: int
     notes: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)  # reported with validation's
+
+
+_POINT_FIELDS = ("latitude", "longitude", "country")
 
 
 def detect_format(path: str | Path) -> str:
     """Format from the file name: geojson/json, csv, gpkg."""
     suffix = Path(path).suffix.lower()
     fmt = {".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".gpkg": "gpkg"}.get(suffix)
+    fmt = fmt or {".kml": "kml", ".kmz": "kmz", ".zip": "bundle"}.get(suffix)  # share
     if fmt is None:
         raise ImportFormatError(
-            f"{path}: unknown file type {suffix or '(none)'}; expected .geojson, .csv or .gpkg"
+            f"{path}: unknown file type {suffix or '(none)'}; expected .geojson, .csv, .gpkg, "
+            ".kml, .kmz or a bundle .zip"
         )
+    if fmt == "csv" and sniff_ucdp(path):  # share: UCDP GED has its own mapping table
+        return "ucdp"
     return fmt
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except IsADirectoryError:
-        raise ImportFormatError(f"{path}: is a folder, not a file") from None
-    except FileNotFoundError:
-        raise ImportFormatError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise ImportFormatError(f"{path}: cannot read: {exc.strerror or exc}") from None
-
-
-def _looks_cyrillic(text: str) -> bool:
-    """Most non-ASCII characters form Cyrillic words: a Windows-1251 file read right.
-
-    A Latin-1 "café" read as Windows-1251 gives "cafй": a lone Cyrillic letter inside a Latin
-    word, which does not count.
-    """
-    high = sum(1 for ch in text if ord(ch) > 127)
-    if not high:
-        return False
-    words = sum(len(m) for m in re.findall(r"[\u0400-\u04ff]{2,}", text))
-    return words / high >= 0.8
-
-
-def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[str, list[str]]:
-    """The file's text: UTF-8 (BOM allowed), a named encoding, or detected Windows-1251."""
-    if encoding:
-        try:
-            return data.decode(encoding), []
-        except LookupError:
-            raise ImportFormatError(f"{name}: unknown encoding {encoding!r}") from None
-        except UnicodeDecodeError as exc:
-            raise ImportFormatError(
-                f"{name}: not valid {encoding} (byte 0x{data[exc.start]:02x} at offset "
-                f"{exc.start}); choose another --encoding"
-            ) from None
-    try:
-        return data.decode("utf-8-sig"), []
-    except UnicodeDecodeError as exc:
-        bad = exc.start
-    try:
-        text = data.decode("cp1251")
-    except UnicodeDecodeError:
-        text = ""
-    if text and _looks_cyrillic(text):
-        return text, [
-            f"{name}: not UTF-8; read as Windows-1251 (Cyrillic). If the text looks wrong, "
-            "give the encoding (--encoding, or the Import page's Encoding)"
-        ]
-    line = data[:bad].count(b"\n") + 1
-    raise ImportFormatError(
-        f"{name}: not UTF-8 (byte 0x{data[bad]:02x} on line {line}); save it as UTF-8 or give "
-        "its encoding, e.g. --encoding cp1252 (Import page: Encoding)"
-    )
-
-
-def read_csv_table(
-    path: str | Path, *, encoding: str | None = None, notes: list[str] | None = None
-) -> pd.DataFrame:
-    """The CSV as text cells (no type guessing), header names stripped."""
-    path = Path(path)
-    name = path.name
-    data = _read_bytes(path)
-    if not data.strip():
-        raise ImportFormatError(f"{name}: the file is empty; expected a header row and data rows")
-    text, found = decode_text(data, name, encoding)
-    if notes is not None:
-        notes.extend(found)
-    try:
-        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ImportFormatError(f"{name}: not a readable CSV file: {first}") from None
-    raw.columns = [str(c).strip() for c in raw.columns]
-    dupes = sorted({c for c in raw.columns if list(raw.columns).count(c) > 1})
-    if dupes:
-        raise ImportFormatError(f"{name}: the header repeats column(s) {', '.join(dupes)}")
-    return raw
 
 
 def _unescape(raw: pd.DataFrame, marker: str) -> pd.DataFrame:
@@ -324,7 +255,7 @@ def _read_geojson(path: Path, notes: list[str]) -> _Raw:
     """A FeatureCollection of Points with our fields as properties (WGS84, or a named CRS)."""
     name = path.name
     try:
-        doc = orjson.loads(_read_bytes(path))
+        doc = orjson.loads(read_bytes(path))
     except orjson.JSONDecodeError as exc:
         raise ImportFormatError(f"{name}: not valid JSON: {exc}") from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
@@ -363,7 +294,7 @@ def _read_gpkg(path: Path, notes: list[str]) -> _Raw:
     import pyogrio
 
     name = path.name
-    _read_bytes(path)[:0]  # a clear message for a missing or unreadable file
+    read_bytes(path)[:0]  # a clear message for a missing or unreadable file
     try:
         layers = [row[0] for row in pyogrio.list_layers(path)]
     except Exception as exc:  # pyogrio raises several GDAL error types
@@ -401,6 +332,66 @@ def read_gpkg(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
     return result.frame, result.ignored
 
 
+def _read_kml(path: Path, mapping: ColumnMapping | None) -> _Raw:
+    """KML/KMZ placemarks as a table of text cells, through a column mapping."""
+    table = read_kml_table(path)
+    mapping = mapping or suggest_kml_mapping(list(table.columns))
+    unused = [c for c in table.columns if not mapping.columns.get(c)]
+    return _Raw(apply_mapping(table, mapping), unused, 1, errors=table.attrs["row_errors"])
+
+
+def _read_ucdp(path: Path, encoding: str | None, notes: list[str]) -> _Raw:
+    """A UCDP GED CSV, mapped by `geo.io.ucdp`'s fixed table."""
+    raw, unused = ucdp_raw_table(read_csv_table(path, encoding=encoding, notes=notes), path.name)
+    return _Raw(raw, unused, 2)
+
+
+# Formats a column mapping applies to: their text table, and the suggested mapping.
+MAPPABLE = {"csv": read_csv_table, "kml": read_kml_table, "kmz": read_kml_table}
+
+
+def suggest_for(fmt: str, columns: list[str]) -> ColumnMapping:
+    """The suggested mapping of a CSV's or a KML's columns."""
+    return suggest_kml_mapping(columns) if fmt in ("kml", "kmz") else suggest_mapping(columns)
+
+
+def read_table(
+    path: str | Path, fmt: str | None = None, *, encoding: str | None = None
+) -> pd.DataFrame:
+    """The text table a column mapping applies to (CSV, or KML/KMZ placemarks)."""
+    fmt = fmt or detect_format(path)
+    if fmt == "csv":
+        return read_csv_table(path, encoding=encoding)
+    if fmt not in MAPPABLE:
+        raise ImportFormatError(f"{Path(path).name}: a column mapping applies to CSV and KML only")
+    return MAPPABLE[fmt](path)
+
+
+def _validate(
+    got: _Raw,
+    raw: pd.DataFrame,
+    rows: np.ndarray,
+    source: str,
+    date_order: str | None,
+    notes: list[RowError],
+) -> pd.DataFrame:
+    """`validate_frame`, reporting the reader's own row problems (a KML line placemark) with
+    validation's, minus the missing coordinates those rows cause."""
+    bad = {e.row for e in got.errors}
+    try:
+        frame = validate_frame(
+            raw, source=source, row_numbers=rows, date_order=date_order, notes=notes
+        )
+    except ValidationError as exc:
+        if not got.errors:
+            raise
+        rest = [e for e in exc.errors if not (e.row in bad and e.field in _POINT_FIELDS)]
+        raise ValidationError(sorted([*got.errors, *rest], key=lambda e: e.row or 0)) from None
+    if got.errors:
+        raise ValidationError(got.errors)
+    return frame
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -423,10 +414,16 @@ def read_input(
         raise ImportFormatError(f"{path}: no such file")
     fmt = fmt or detect_format(path)
     notes: list[str] = []
-    if mapping is not None and fmt != "csv":
-        raise ImportFormatError(f"{path.name}: a column mapping applies to CSV files only")
+    if mapping is not None and fmt not in MAPPABLE:
+        raise ImportFormatError(f"{path.name}: a column mapping applies to CSV and KML only")
+    if fmt == "bundle":
+        raise ImportFormatError(f"{path.name}: a bundle is checked and loaded as a bundle")
     if fmt == "csv":
         got = _read_csv(path, mapping, encoding, notes)
+    elif fmt == "ucdp":
+        got = _read_ucdp(path, encoding, notes)
+    elif fmt in ("kml", "kmz"):
+        got = _read_kml(path, mapping)
     elif fmt == "geojson":
         got = _read_geojson(path, notes)
     else:
@@ -438,9 +435,7 @@ def read_input(
     )
     raw = fill_places(got.raw.iloc[keep].reset_index(drop=True))
     found: list[RowError] = []
-    frame = validate_frame(
-        raw, source=path.name, row_numbers=rows[keep], date_order=date_order, notes=found
-    )
+    frame = _validate(got, raw, rows[keep], path.name, date_order, found)
     notes += [str(n) for n in found]
     return ReadResult(frame, got.ignored, rows[keep], repeats, notes, path.name)
 

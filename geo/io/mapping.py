@@ -118,9 +118,17 @@ def _split(text: str) -> list[str]:
     return [p.strip().strip('"') for p in re.findall(r'(?:[^,"]|"[^"]*")+', text) if p.strip()]
 
 
-def parse_mapping(map_text: str | None, set_text: str | None, columns: list[str]) -> ColumnMapping:
-    """The mapping from CLI flags: `--map col=field,…` on top of the suggestion, `--set f=v,…`."""
-    suggested = suggest_mapping(columns).columns
+def parse_mapping(
+    map_text: str | None,
+    set_text: str | None,
+    columns: list[str],
+    suggested_mapping: ColumnMapping | None = None,
+) -> ColumnMapping:
+    """The mapping from CLI flags: `--map col=field,…` on top of the suggestion, `--set f=v,…`.
+
+    `suggested_mapping` replaces the generic suggestion (a KML's, for instance).
+    """
+    suggested = (suggested_mapping or suggest_mapping(columns)).columns
     explicit = _pairs(map_text or "", "--map")
     for col, target in explicit.items():
         if col not in columns:
@@ -191,3 +199,11 @@ def apply_mapping(raw: pd.DataFrame, mapping: ColumnMapping) -> pd.DataFrame:
         cols = [str(c) for c in raw.columns]
         out["event_id"] = [stable_id(cols, r) for r in raw.itertuples(index=False, name=None)]
     return out
+
+
+def mapping_table(table: pd.DataFrame, suggested: ColumnMapping) -> pd.DataFrame:
+    """The Import page's mapping table: each column, its first value as an example, and the
+    suggested field (IGNORE for none)."""
+    examples = [str(table[c].dropna().iloc[0]) if table[c].notna().any() else "" for c in table]
+    fields = [suggested.columns.get(c, IGNORE) for c in table.columns]
+    return pd.DataFrame({"column": list(table.columns), "example": examples, "field": fields})

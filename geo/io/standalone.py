@@ -16,14 +16,14 @@ import pandas as pd
 
 from geo.errors import AtlasError
 from geo.io.exporters import atomic_output
-from geo.views.assets import (
+from geo.views.assets_fetch import (
     assets_present,
     default_vendor_dir,
-    external_urls,
     fetch_assets,
-    inline_assets,
     load_manifest,
 )
+from geo.views.assets_inline import external_urls, inline_assets
+from geo.views.basemap import DEFAULT_LANG
 from geo.views.mapview import build_map
 
 
@@ -51,8 +51,8 @@ def ensure_assets(say: Callable[[str], None] | None = None) -> Path:
     return vendor
 
 
-def _render(frame: pd.DataFrame, max_markers: int) -> str:
-    return build_map(frame, max_markers=max_markers).get_root().render()
+def _render(frame: pd.DataFrame, max_markers: int, lang: str) -> str:
+    return build_map(frame, max_markers=max_markers, lang=lang).get_root().render()
 
 
 def standalone_html(
@@ -62,9 +62,11 @@ def standalone_html(
     max_markers: int = 1500,
     asset_dir: Path | None = None,
     assets_href: str = "map_files",
+    lang: str = DEFAULT_LANG,
 ) -> str:
-    """The map of `frame` as HTML; raises if any asset would still be fetched remotely."""
-    html = _render(frame, max_markers)
+    """The map of `frame` as HTML (labels in `lang`); raises if any asset would still be
+    fetched remotely."""
+    html = _render(frame, max_markers, lang)
     if self_contained:
         asset_dir = asset_dir or default_vendor_dir()
         if not assets_present(asset_dir):
@@ -104,12 +106,17 @@ def write_standalone(
     *,
     self_contained: bool = False,
     max_markers: int = 1500,
+    lang: str = DEFAULT_LANG,
 ) -> Path:
     """Write the map (and its `NAME_files/` folder unless self-contained) atomically."""
     path = Path(path)
     files_dir = path.with_name(f"{path.stem}_files")
     html = standalone_html(
-        frame, self_contained=self_contained, max_markers=max_markers, assets_href=files_dir.name
+        frame,
+        self_contained=self_contained,
+        max_markers=max_markers,
+        assets_href=files_dir.name,
+        lang=lang,
     )
     if not self_contained:
         vendor = default_vendor_dir()

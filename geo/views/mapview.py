@@ -10,40 +10,40 @@ Coordinates: data are lon/lat (x, y); folium wants [lat, lon]. The conversion ha
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import folium
 import numpy as np
 import orjson
 import pandas as pd
-import shapely
-from branca.element import MacroElement
-from folium.plugins import Fullscreen, TimestampedGeoJson
+from folium.plugins import Fullscreen, MarkerCluster, TimestampedGeoJson
 from folium.utilities import JsCode
-from jinja2 import Template
 
-from geo.places.regions import load_admin0, load_admin1, occupied_regions_frame
+from geo.places.regions import place_points
+from geo.views.basemap import (
+    DEFAULT_LANG,
+    Sea,
+    StaticSource,
+    add_style,
+    static_layer,
+)
+from geo.views.mapcontrols import FIT_MAX_ZOOM, ClusterAssets, FitView, Legend, ResetView
 from geo.views.popups import popup_html
 from geo.views.styling import (
-    OTHER_SIDE,
+    NEAR_RADIUS_KM,
     SIDE_COLORS,
     SIDE_NAMES,
-    SIDES,
-    TYPE_SHAPES,
-    marker_svg,
     shape_of,
     shapes_js,
     sides,
 )
 
+Bounds = tuple[float, float, float, float]  # W, S, E, N in degrees
 DEFAULT_CENTER = (49.0, 34.0)  # lat, lon: Ukraine and western Russia
 DEFAULT_ZOOM = 5
 MAX_ZOOM = 14
-_DISPLAY_TOLERANCE = 0.02  # degrees (~2 km): outlines only need to read well at country scale
-_STATUS_STYLE = {
-    "annexed": {"fillColor": "#7b1fa2", "color": "#4a148c", "fillOpacity": 0.28},
-    "claimed": {"fillColor": "#ef6c00", "color": "#bf360c", "fillOpacity": 0.22},
-}
+# A point this far (degrees) beyond the bulk of the selection does not widen the view, as long
+# as such points are a small minority (a call in Washington among strikes in Ukraine).
+_OUTLIER_MIN_DEG = 10.0
+_OUTLIER_SHARE = 0.1
 
 
 def _latlon(lon: float, lat: float) -> list[float]:
@@ -51,108 +51,119 @@ def _latlon(lon: float, lat: float) -> list[float]:
     return [lat, lon]
 
 
-@lru_cache(maxsize=4)
-def _outline_geojson(level: int) -> str:
-    """Admin-0 or admin-1 polygons, simplified and rounded for a small browser payload."""
-    frame = load_admin0() if level == 0 else load_admin1()
-    geoms = shapely.set_precision(
-        shapely.simplify(frame.geometry.to_numpy(), _DISPLAY_TOLERANCE, preserve_topology=True),
-        0.001,
-    )
-    name_col = "admin" if level == 0 else "name_en"
-    names = frame[name_col].fillna(frame.get("name_ne", frame[name_col])).astype(str).tolist()
-    features = [
-        {"type": "Feature", "properties": {"name": n}, "geometry": orjson.loads(g)}
-        for n, g in zip(names, shapely.to_geojson(geoms).tolist(), strict=True)
-        if g is not None
-    ]
-    return orjson.dumps({"type": "FeatureCollection", "features": features}).decode()
+def _group(
+    name: str,
+    layer: str,
+    *,
+    source: StaticSource | None,
+    lang: str = DEFAULT_LANG,
+    show: bool = True,
+    control: bool = True,
+) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=name, show=show, control=control)
+    static_layer(layer, lang=lang, source=source).add_to(group)
+    return group
 
 
-@lru_cache(maxsize=1)
-def _occupied_geojson() -> str:
-    frame = occupied_regions_frame()
-    frame["geometry"] = shapely.set_precision(
-        shapely.simplify(frame.geometry.to_numpy(), _DISPLAY_TOLERANCE, preserve_topology=True),
-        0.001,
-    )
-    return frame.to_json(drop_id=True)
-
-
-def basemap_layer() -> folium.FeatureGroup:
+def basemap_layer(source: StaticSource | None = None) -> folium.FeatureGroup:
     """Offline vector basemap: land and country outlines, readable with no tile server."""
-    group = folium.FeatureGroup(name="Basemap (offline)", control=False)
-    folium.GeoJson(
-        orjson.loads(_outline_geojson(0)),
-        name="Countries",
-        style_function=lambda f: {
-            "fillColor": "#f4f1ea",
-            "color": "#6d6d6d",
-            "weight": 1.2,
-            "fillOpacity": 1.0,
-        },
-        tooltip=folium.GeoJsonTooltip(["name"], labels=False),
-        smooth_factor=1.0,
-    ).add_to(group)
+    return _group("Basemap (offline)", "countries", source=source, control=False)
+
+
+def water_layer(source: StaticSource | None = None) -> folium.FeatureGroup:
+    """Lakes and rivers; the smaller ones appear as the user zooms in (Natural Earth's min_zoom)."""
+    group = folium.FeatureGroup(name="Rivers and lakes", show=True)
+    for name in ("lakes", "rivers_minor", "rivers"):
+        static_layer(name, source=source).add_to(group)
     return group
 
 
-def admin1_layer() -> folium.FeatureGroup:
-    """Admin-1 outlines (oblasts, federal subjects)."""
-    group = folium.FeatureGroup(name="Regions (admin-1 outlines)", show=True)
-    folium.GeoJson(
-        orjson.loads(_outline_geojson(1)),
-        style_function=lambda f: {"color": "#9e9e9e", "weight": 0.6, "fillOpacity": 0.0},
-        tooltip=folium.GeoJsonTooltip(["name"], labels=False),
-    ).add_to(group)
-    return group
+def admin1_layer(source: StaticSource | None = None) -> folium.FeatureGroup:
+    """Admin-1 outlines (oblasts, federal subjects); a region-level event outlines its own."""
+    return _group("Regions (admin-1 outlines)", "regions", source=source)
 
 
-def occupied_layer() -> folium.FeatureGroup:
+def occupied_layer(source: StaticSource | None = None) -> folium.FeatureGroup:
     """Crimea and Sevastopol (annexed 2014), four oblasts claimed in 2022, each labelled."""
-    group = folium.FeatureGroup(name="Occupied / claimed regions", show=True)
-    folium.GeoJson(
-        orjson.loads(_occupied_geojson()),
-        style_function=lambda f: {"weight": 1.5, **_STATUS_STYLE[f["properties"]["status"]]},
-        tooltip=folium.GeoJsonTooltip(
-            ["label", "since", "note"], aliases=["", "since", ""], labels=True
-        ),
-    ).add_to(group)
-    return group
+    return _group("Occupied / claimed regions", "occupied", source=source)
 
 
-# A marker is an inline SVG in a divIcon: colour from the side, shape from the type. Both are
-# looked up in our own tables by index, so no data string reaches the markup; the popup HTML
-# was escaped in Python (geo.views.popups).
+def labels_layer(
+    lang: str = DEFAULT_LANG, source: StaticSource | None = None
+) -> folium.FeatureGroup:
+    """Town and region names in `lang`, by importance and zoom, never overlapping."""
+    return _group("Place names", "labels", source=source, lang=lang)
+
+
+# A marker is an inline SVG in a divIcon: colour from the side, shape from the type, hollow
+# (outline only) when the place is only known to its region. All three are looked up in our
+# own tables by index, so no data string reaches the markup; the popup HTML was escaped in
+# Python (geo.views.popups). A region-level event outlines its admin-1 region while hovered or
+# while its popup is open (`saHighlight`, defined by the basemap's region layer).
 _POINT_TO_LAYER = """
 function(feature, latlng) {
   var shapes = %(shapes)s;
   var colors = %(colors)s;
   var p = feature.properties;
-  var svg = '<svg width="16" height="16" viewBox="0 0 20 20" fill="' + colors[p.s] +
-    '" fill-opacity="0.85" stroke="#fff" stroke-width="1.5">' + shapes[p.t] + '</svg>';
-  return L.marker(latlng, {icon: L.divIcon({html: svg, className: 'sa-marker',
+  var hollow = p.p === 3;
+  var svg = '<svg width="16" height="16" viewBox="0 0 20 20" fill="' +
+    (hollow ? 'none' : colors[p.s]) + '" fill-opacity="0.85" stroke="' +
+    (hollow ? colors[p.s] : '#fff') + '" stroke-width="' + (hollow ? 2.6 : 1.5) + '">' +
+    shapes[p.t] + '</svg>';
+  return L.marker(latlng, {icon: L.divIcon({html: svg,
+    className: 'sa-marker sa-prec-' + p.p + (hollow ? ' sa-hollow' : ''),
     iconSize: [16, 16], iconAnchor: [8, 8]}), title: p.title});
 }
 """
 _ON_EACH_FEATURE = """
 function(feature, layer) {
   layer.bindPopup(feature.properties.popup, {maxWidth: 360, maxHeight: 320});
+  var r = feature.properties.r;
+  if (r) {
+    var on = function() { if (window.saHighlight) { window.saHighlight(r, true); } };
+    var off = function() { if (window.saHighlight && !layer.isPopupOpen()) {
+      window.saHighlight(r, false); } };
+    layer.on('mouseover popupopen', on);
+    layer.on('mouseout', off);
+    layer.on('popupclose', function() { window.saHighlight && window.saHighlight(r, false); });
+  }
+}
+"""
+# "Near" (geo_precision 2): a translucent circle of the radius the duplicate finder uses.
+_NEAR_CIRCLE = """
+function(feature, latlng) {
+  var colors = %(colors)s;
+  return L.circle(latlng, {radius: %(radius)d, color: colors[feature.properties.s], weight: 1,
+    opacity: 0.6, fillOpacity: 0.12, dashArray: '4 3', interactive: false,
+    className: 'sa-near'});
 }
 """
 
 
+def _colors_js() -> str:
+    return orjson.dumps([SIDE_COLORS[n] for n in SIDE_NAMES]).decode()
+
+
 def _marker_js() -> JsCode:
-    colors = orjson.dumps([SIDE_COLORS[n] for n in SIDE_NAMES]).decode()
-    return JsCode(_POINT_TO_LAYER % {"shapes": shapes_js(), "colors": colors})
+    return JsCode(_POINT_TO_LAYER % {"shapes": shapes_js(), "colors": _colors_js()})
+
+
+def _precision(frame: pd.DataFrame) -> np.ndarray:
+    return frame["geo_precision"].fillna(1).astype(int).to_numpy()
 
 
 def events_geojson(frame: pd.DataFrame) -> dict:
-    """The compact GeoJSON the events layer draws: side, shape, title and escaped popup."""
+    """The compact GeoJSON the events layer draws: side, shape, place precision, the region
+    of region-level events, title and escaped popup."""
     side_idx = sides(frame["actor1"]).cat.codes.to_numpy()
     shapes = [shape_of(t) for t in frame["event_type"].astype("string").fillna("")]
     lon = frame["longitude"].to_numpy(dtype=float)
     lat = frame["latitude"].to_numpy(dtype=float)
+    prec = _precision(frame)
+    region = np.full(len(frame), "", dtype=object)
+    vague = np.flatnonzero(prec == 3)
+    if vague.size:  # the admin-1 unit the point lies in (its outline is drawn on hover)
+        region[vague] = place_points(lon[vague], lat[vague])["admin1_iso"].fillna("").to_numpy()
     titles = (
         frame["event_date"].dt.strftime("%Y-%m-%d").fillna("")
         + " · "
@@ -161,21 +172,42 @@ def events_geojson(frame: pd.DataFrame) -> dict:
     features = []
     # Plain dicts: ~10× faster than iterrows' Series, and popup_html only needs item access.
     for i, row in enumerate(frame.to_dict("records")):
+        props = {
+            "s": int(side_idx[i]),
+            "t": shapes[i],
+            "p": int(prec[i]),
+            # Leaflet sets `title` as a DOM property, never parsed as HTML.
+            "title": str(titles.iloc[i]),
+            "popup": popup_html(row),
+        }
+        if region[i]:
+            props["r"] = str(region[i])
         features.append(
             {
                 "type": "Feature",
                 "id": str(row["event_id"]),
                 "geometry": {"type": "Point", "coordinates": [float(lon[i]), float(lat[i])]},
-                "properties": {
-                    "s": int(side_idx[i]),
-                    "t": shapes[i],
-                    # Leaflet sets `title` as a DOM property, never parsed as HTML.
-                    "title": str(titles.iloc[i]),
-                    "popup": popup_html(row),
-                },
+                "properties": props,
             }
         )
     return {"type": "FeatureCollection", "features": features}
+
+
+def near_geojson(frame: pd.DataFrame) -> dict:
+    """Points of the "near" (geo_precision 2) events, with their side, for the circles."""
+    near = frame[_precision(frame) == 2]
+    side_idx = sides(near["actor1"]).cat.codes.to_numpy()
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [float(x), float(y)]},
+                "properties": {"s": int(s)},
+            }
+            for x, y, s in zip(near["longitude"], near["latitude"], side_idx, strict=True)
+        ],
+    }
 
 
 def grid_cell_size(frame: pd.DataFrame, target_cells: int = 600) -> float:
@@ -209,14 +241,14 @@ def grid_aggregate(frame: pd.DataFrame, cell: float) -> pd.DataFrame:
     )
 
 
-def cell_bounds(lon: float, lat: float, cell: float) -> tuple[float, float, float, float]:
+def cell_bounds(lon: float, lat: float, cell: float) -> Bounds:
     """The grid cell (W, S, E, N) containing a point, clipped to valid coordinates."""
     w = float(np.floor(lon / cell) * cell)
     s = float(np.floor(lat / cell) * cell)
     return (max(w, -180.0), max(s, -90.0), min(w + cell, 180.0), min(s + cell, 90.0))
 
 
-def view_for(bounds: tuple[float, float, float, float]) -> tuple[list[float], int]:
+def view_for(bounds: Bounds) -> tuple[list[float], int]:
     """Centre ([lat, lon]) and a zoom level that shows `bounds` in a ~600 px map."""
     w, s, e, n = bounds
     span = max(e - w, (n - s) * 1.5, 1e-3)
@@ -224,35 +256,97 @@ def view_for(bounds: tuple[float, float, float, float]) -> tuple[list[float], in
     return _latlon((w + e) / 2, (s + n) / 2), zoom
 
 
-def events_layer(frame: pd.DataFrame, *, max_markers: int = 1500) -> folium.FeatureGroup:
-    """Matching events: one marker each up to `max_markers`, else counts on a grid."""
+def focus_bounds(frame: pd.DataFrame) -> Bounds | None:
+    """The area the map should show for these events (W, S, E, N), or None for no events.
+
+    Strikes and battles decide the view: "Strategic developments" (talks, calls, visits) do
+    only when the selection holds nothing else. Then it is robust to a few far-away events:
+    points further from the median point than
+    max(10°, 3 × the 80th-percentile distance) are left out of the view when they are at most
+    a tenth of the selection (a diplomatic event in Washington does not zoom the map out to
+    the Atlantic). They stay on the map; the user pans or uses "Reset view" to see them.
+    """
+    kinetic = (frame["event_type"].astype("string") != "Strategic developments").fillna(True)
+    if kinetic.any() and not kinetic.all():
+        frame = frame[kinetic.to_numpy()]
+    lon = frame["longitude"].to_numpy(dtype=float)
+    lat = frame["latitude"].to_numpy(dtype=float)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    lon, lat = lon[ok], lat[ok]
+    if lon.size == 0:
+        return None
+    if lon.size >= 2:
+        cx, cy = np.median(lon), np.median(lat)
+        dist = np.hypot((lon - cx) * np.cos(np.radians(cy)), lat - cy)
+        limit = max(_OUTLIER_MIN_DEG, 3.0 * float(np.percentile(dist, 80)))
+        far = dist > limit
+        if 0 < far.sum() <= max(1, int(_OUTLIER_SHARE * lon.size)) and (~far).any():
+            lon, lat = lon[~far], lat[~far]
+    return (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
+
+
+def events_layer(
+    frame: pd.DataFrame,
+    *,
+    max_markers: int = 1500,
+    area: Bounds | None = None,
+    fit: bool = True,
+) -> folium.FeatureGroup:
+    """Matching events: one marker each up to `max_markers` (clustered where they overlap,
+    spread out on click), else counts on a grid. "Near" events carry their uncertainty circle.
+
+    With `fit`, the map then shows `area` (a user's drill-down) or else the events.
+    """
     group = folium.FeatureGroup(name=f"Events ({len(frame):,})", show=True)
     if len(frame) <= max_markers:
+        folium.GeoJson(
+            near_geojson(frame),
+            name="near",
+            pointToLayer=JsCode(
+                _NEAR_CIRCLE % {"colors": _colors_js(), "radius": int(NEAR_RADIUS_KM * 1000)}
+            ),
+        ).add_to(group)
+        cluster = MarkerCluster(
+            name="events",
+            control=False,
+            options={
+                "maxClusterRadius": 35,
+                "spiderfyOnMaxZoom": True,
+                "showCoverageOnHover": False,
+                "spiderfyDistanceMultiplier": 1.6,
+                # Keep off-screen markers in the page (at most max_markers): a far-away
+                # event the view leaves out is still there when the user pans to it.
+                "removeOutsideVisibleBounds": False,
+                "animate": False,  # no half-way states: what is drawn is what is counted
+            },
+        ).add_to(group)
         folium.GeoJson(
             events_geojson(frame),
             name="events",
             pointToLayer=_marker_js(),
             on_each_feature=JsCode(_ON_EACH_FEATURE),
-        ).add_to(group)
-        return group
-    cell = grid_cell_size(frame)
-    cells = grid_aggregate(frame, cell)
-    biggest = float(cells["count"].max())
-    for row in cells.itertuples(index=False):
-        radius = 4 + 16 * np.sqrt(row.count / biggest)
-        label = (
-            f"{row.count:,} events (mostly {row.side}) in this {cell:g}° cell; "
-            "click to show this area"
-        )
-        folium.CircleMarker(
-            _latlon(row.longitude, row.latitude),
-            radius=float(radius),
-            color=SIDE_COLORS[row.side],
-            fill=True,
-            fill_opacity=0.55,
-            weight=1,
-            tooltip=label,
-        ).add_to(group)
+        ).add_to(cluster)
+    else:
+        cell = grid_cell_size(frame)
+        cells = grid_aggregate(frame, cell)
+        biggest = float(cells["count"].max())
+        for row in cells.itertuples(index=False):
+            radius = 4 + 16 * np.sqrt(row.count / biggest)
+            label = (
+                f"{row.count:,} events (mostly {row.side}) in this {cell:g}° cell; "
+                "click to show this area"
+            )
+            folium.CircleMarker(
+                _latlon(row.longitude, row.latitude),
+                radius=float(radius),
+                color=SIDE_COLORS[row.side],
+                fill=True,
+                fill_opacity=0.55,
+                weight=1,
+                tooltip=label,
+            ).add_to(group)
+    if fit:
+        FitView(area or focus_bounds(frame)).add_to(group)
     return group
 
 
@@ -298,56 +392,23 @@ def timeline_layer(frame: pd.DataFrame) -> TimestampedGeoJson:
     )
 
 
-class Legend(MacroElement):
-    """A Leaflet control listing side colours, type shapes and overlay colours.
+def base_map(
+    *,
+    online_tiles: bool = False,
+    center: tuple[float, float] = DEFAULT_CENTER,
+    zoom: int = DEFAULT_ZOOM,
+    lang: str = DEFAULT_LANG,
+    source: StaticSource | None = None,
+    overlays: bool = True,
+) -> folium.Map:
+    """The static part of the map: land, water, outlines, occupied regions, names, legend.
 
-    Built in the map script (st_folium drops header markup), from our own tables only.
+    `overlays=False` leaves out the admin-1 outlines, occupied regions and the events legend
+    (a choropleth draws its own).
+
+    A pure function of its arguments, so a caller may cache it; with a `source` the layers'
+    data are fetched from static files (browser-cached) instead of sent in the page.
     """
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function() {
-          var legend = L.control({position: 'bottomright'});
-          legend.onAdd = function() {
-            var div = L.DomUtil.create('div', 'sa-legend');
-            div.style.cssText = 'background:rgba(255,255,255,.92);padding:6px 9px;'
-              + 'font:12px/1.4 sans-serif;border-radius:4px;box-shadow:0 1px 4px #0004;';
-            div.innerHTML = {{ this.html|tojson }};
-            return div;
-          };
-          legend.addTo({{ this._parent.get_name() }});
-          {{ this._parent.get_name() }}.getContainer().style.background = '#cfdfe8';
-        })();
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._name = "Legend"
-        rows = ["<b>Acting side</b>"]
-        for side in (*SIDES, OTHER_SIDE):
-            rows.append(f"{marker_svg('circle', side.color, 12)} {side.name}")
-        rows.append("<b>Event type</b>")
-        seen: dict[str, list[str]] = {}
-        for etype, shape in TYPE_SHAPES.items():
-            seen.setdefault(shape, []).append(etype)
-        for shape, types in seen.items():
-            rows.append(f"{marker_svg(shape, '#555', 12)} {' / '.join(types)}")
-        rows.append("<b>Regions</b>")
-        for status, style in _STATUS_STYLE.items():
-            swatch = (
-                f"<span style='display:inline-block;width:12px;height:10px;"
-                f"background:{style['fillColor']};opacity:.6'></span>"
-            )
-            label = "annexed by Russia (2014)" if status == "annexed" else "claimed (2022)"
-            rows.append(f"{swatch} {label}")
-        self.html = "<br>".join(rows)
-
-
-def base_map(*, online_tiles: bool = False, center=DEFAULT_CENTER, zoom=DEFAULT_ZOOM) -> folium.Map:
-    """The static part of the map: basemap, outlines, occupied regions, legend."""
     m = folium.Map(
         location=list(center),
         zoom_start=zoom,
@@ -357,7 +418,10 @@ def base_map(*, online_tiles: bool = False, center=DEFAULT_CENTER, zoom=DEFAULT_
     )
     m.options["maxZoom"] = MAX_ZOOM  # needed without a tile layer (TECH_NOTES)
     m.options["minZoom"] = 3
-    basemap_layer().add_to(m)
+    add_style(m)
+    Sea().add_to(m)
+    ClusterAssets().add_to(m)
+    basemap_layer(source).add_to(m)
     if online_tiles:
         folium.TileLayer(
             "OpenStreetMap",
@@ -366,18 +430,16 @@ def base_map(*, online_tiles: bool = False, center=DEFAULT_CENTER, zoom=DEFAULT_
             show=False,
             max_zoom=MAX_ZOOM,
         ).add_to(m)
-    admin1_layer().add_to(m)
-    occupied_layer().add_to(m)
-    Legend().add_to(m)
+    water_layer(source).add_to(m)
+    if overlays:
+        admin1_layer(source).add_to(m)
+        occupied_layer(source).add_to(m)
+    labels_layer(lang, source).add_to(m)
+    if overlays:
+        Legend().add_to(m)
+    ResetView(center, zoom).add_to(m)
     Fullscreen().add_to(m)
     return m
-
-
-def _fit(m: folium.Map, frame: pd.DataFrame) -> None:
-    if len(frame):
-        w, s = frame["longitude"].min(), frame["latitude"].min()
-        e, n = frame["longitude"].max(), frame["latitude"].max()
-        m.fit_bounds([_latlon(w, s), _latlon(e, n)], padding=(30, 30), max_zoom=8)
 
 
 def latest_events(frame: pd.DataFrame, n: int) -> pd.DataFrame:
@@ -387,12 +449,17 @@ def latest_events(frame: pd.DataFrame, n: int) -> pd.DataFrame:
     return frame.sort_values(["event_date", "event_id"], kind="stable").tail(n)
 
 
-def playback_map(frame: pd.DataFrame) -> folium.Map:
+def playback_map(
+    frame: pd.DataFrame, *, lang: str = DEFAULT_LANG, source: StaticSource | None = None
+) -> folium.Map:
     """A map that plays the selected events through time (TimestampedGeoJson)."""
-    m = base_map()
+    m = base_map(lang=lang, source=source)
     if len(frame):
         timeline_layer(frame).add_to(m)
-    _fit(m, frame)
+    bounds = focus_bounds(frame)
+    if bounds:
+        w, s, e, n = bounds
+        m.fit_bounds([_latlon(w, s), _latlon(e, n)], padding=(30, 30), max_zoom=FIT_MAX_ZOOM)
     return m
 
 
@@ -401,10 +468,10 @@ def build_map(
     *,
     online_tiles: bool = False,
     max_markers: int = 1500,
+    lang: str = DEFAULT_LANG,
 ) -> folium.Map:
-    """The whole map for a selection (standalone HTML export, notebooks)."""
-    m = base_map(online_tiles=online_tiles)
+    """The whole map for a selection, every layer embedded (standalone HTML export, notebooks)."""
+    m = base_map(online_tiles=online_tiles, lang=lang)
     events_layer(frame, max_markers=max_markers).add_to(m)
-    _fit(m, frame)
     folium.LayerControl(collapsed=False).add_to(m)
     return m

@@ -33,17 +33,42 @@ def safe_link(url: object, label: object) -> str:
     return f'<a href="{href}" target="_blank" rel="noopener noreferrer nofollow">{text}</a>'
 
 
+def date_span(date: object, precision: object) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """First and last day an event dated to the week (Monday–Sunday around the date) or the
+    month may have happened on; None for a day-precise or undated event."""
+    if date is None or pd.isna(date) or precision is None or pd.isna(precision):
+        return None
+    day = pd.Timestamp(date).normalize()
+    if int(precision) == 2:
+        start = day - pd.Timedelta(days=day.weekday())
+        return start, start + pd.Timedelta(days=6)
+    if int(precision) == 3:
+        start = day.replace(day=1)
+        return start, start + pd.offsets.MonthEnd(0)
+    return None
+
+
+def _span_text(start: pd.Timestamp, end: pd.Timestamp) -> str:
+    left = f"{start.day} {start:%b}" + (f" {start.year}" if start.year != end.year else "")
+    return f"{left} – {end.day} {end:%b %Y}"
+
+
 def date_label(date: object, precision: object) -> str:
-    """'2025-07-03 (day)' — the date with how exact it is."""
+    """'2025-07-03 (day precision)', 'week of 2025-07-03: 30 Jun – 6 Jul 2025 (week
+    precision)', 'June 2025: 1 Jun – 30 Jun 2025 (month precision)': the date, the whole span
+    it stands for, and how exact it is."""
     if date is None or pd.isna(date):
         return ""
     prec = TIME_PRECISION.get(int(precision), "?") if not pd.isna(precision) else "?"
     stamp = pd.Timestamp(date)
     shown = stamp.strftime("%Y-%m-%d")
+    span = date_span(stamp, precision)
     if prec == "week":
         shown = f"week of {shown}"
     elif prec == "month":
         shown = stamp.strftime("%B %Y")
+    if span is not None:
+        shown += f": {_span_text(*span)}"
     return f"{shown} ({prec} precision)"
 
 

@@ -31,6 +31,9 @@ SIDES: Final[tuple[Side, ...]] = (
 OTHER_SIDE: Final = Side("Other", "#616161", ())
 SIDE_NAMES: Final[tuple[str, ...]] = (*(s.name for s in SIDES), OTHER_SIDE.name)
 SIDE_COLORS: Final[dict[str, str]] = {s.name: s.color for s in (*SIDES, OTHER_SIDE)}
+# Radius of a "near" (geo_precision 2) place: the same radius the duplicate finder uses for it
+# (geo.curation.duplicates.RADIUS_KM[2]; a test keeps the two equal).
+NEAR_RADIUS_KM: Final = 25.0
 
 # Marker shape per ACLED event type (SVG path in a 20×20 box) and its legend label.
 TYPE_SHAPES: Final[dict[str, str]] = {

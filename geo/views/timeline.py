@@ -1,11 +1,89 @@
-"""Events over time: daily counts per acting side, and the chart that shows them."""
+"""Events over time: counts per acting side in bins that fit the range, and the chart.
+
+Bins adapt to the selected span (days up to two months, weeks up to a year and a half, months
+beyond), so a year reads as weeks and one day is one narrow bar, not a full-width slab. Events
+dated only to a week or a month are not squeezed into one day: they are drawn as a pale band
+over the whole span they stand for. Selecting a stretch of the chart (a brush) gives a date
+range the page turns into the From/To filter (`brushed_range`).
+"""
 
 from __future__ import annotations
 
+from datetime import date
+
 import altair as alt
+import numpy as np
 import pandas as pd
 
+from geo.views.popups import date_span
 from geo.views.styling import SIDE_COLORS, SIDE_NAMES, sides
+
+BRUSH = "brush"  # the chart's interval selection, as named in Streamlit's selection state
+_UNITS = {"day": "D", "week": "W-SUN", "month": "M"}
+_COLUMNS = ("start", "end", "side", "events", "exact")
+
+
+def bin_unit(start: pd.Timestamp, end: pd.Timestamp) -> str:
+    """'day', 'week' or 'month': the bin that gives a readable number of bars for a span."""
+    days = (pd.Timestamp(end) - pd.Timestamp(start)).days + 1
+    if days <= 62:
+        return "day"
+    if days <= 550:
+        return "week"
+    return "month"
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "start": pd.Series(dtype="datetime64[ns]"),
+            "end": pd.Series(dtype="datetime64[ns]"),
+            "side": pd.Series(dtype="string"),
+            "events": pd.Series(dtype=int),
+            "exact": pd.Series(dtype=bool),
+        }
+    )
+
+
+def binned_counts(frame: pd.DataFrame, unit: str | None = None) -> pd.DataFrame:
+    """Events per bin and acting side (columns: start, end, side, events, exact).
+
+    `exact` rows are day-precise events counted in `unit` bins (chosen by `bin_unit` when
+    None; `end` is the bin's last day). The others are week/month-precise events counted per
+    span they stand for (`start`..`end`), whatever the bin. Zero bins are left out.
+    """
+    if frame.empty:
+        return _empty()
+    dates = frame["event_date"].dt.normalize()
+    unit = unit or bin_unit(dates.min(), dates.max())
+    side = sides(frame["actor1"]).astype(str)
+    prec = frame["time_precision"].fillna(1).astype(int).to_numpy()
+    exact = prec <= 1
+    parts = []
+    if exact.any():
+        period = dates[exact].dt.to_period(_UNITS[unit])
+        table = pd.DataFrame({"p": period, "side": side[exact]})
+        counts = table.groupby(["p", "side"], observed=True).size().rename("events").reset_index()
+        counts["start"] = counts["p"].dt.start_time
+        counts["end"] = counts["p"].dt.end_time.dt.normalize()
+        counts["exact"] = True
+        parts.append(counts)
+    if (~exact).any():
+        spans = [date_span(d, p) for d, p in zip(dates[~exact], prec[~exact], strict=True)]
+        table = pd.DataFrame(
+            {
+                "start": [s[0] for s in spans],
+                "end": [s[1] for s in spans],
+                "side": side[~exact].to_numpy(),
+            }
+        )
+        counts = table.groupby(["start", "end", "side"]).size().rename("events").reset_index()
+        counts["exact"] = False
+        parts.append(counts)
+    out = pd.concat(parts, ignore_index=True)[list(_COLUMNS)]
+    out["side"] = out["side"].astype("string")
+    out["events"] = out["events"].astype(int)
+    return out.sort_values(["start", "side"], ignore_index=True)
 
 
 def daily_counts(frame: pd.DataFrame) -> pd.DataFrame:
@@ -24,25 +102,75 @@ def daily_counts(frame: pd.DataFrame) -> pd.DataFrame:
     return counts.sort_values(["date", "side"], ignore_index=True)
 
 
-def timeline_chart(counts: pd.DataFrame) -> alt.Chart:
-    """Stacked bars of events per day, coloured like the map's markers."""
+def _domain(counts: pd.DataFrame) -> list[str]:
+    lo, hi = counts["start"].min(), counts["end"].max() + pd.Timedelta(days=1)
+    pad = max(pd.Timedelta(days=3), (hi - lo) * 0.03)
+    return [(lo - pad).isoformat(), (hi + pad).isoformat()]
+
+
+def timeline_chart(counts: pd.DataFrame, unit: str = "day") -> alt.LayerChart:
+    """Stacked bars per bin coloured like the map's markers, pale bands for week/month-dated
+    events over their span, and a brush (interval selection on time) named `BRUSH`."""
     present = [s for s in SIDE_NAMES if s in set(counts["side"])] or list(SIDE_NAMES)
-    return (
-        alt.Chart(counts)
-        .mark_bar()
+    scale = alt.Scale(domain=present, range=[SIDE_COLORS[s] for s in present])
+    color = alt.Color("side:N", title="Acting side", scale=scale)
+    data = counts.assign(stop=counts["end"] + pd.Timedelta(days=1))
+    x = alt.X("start:T", title=f"Date ({unit} bins)", scale=alt.Scale(domain=_domain(counts)))
+    brush = alt.selection_interval(name=BRUSH, encodings=["x"])
+    exact = (
+        alt.Chart(data[data["exact"]])
+        .mark_bar(stroke="#fff", strokeWidth=0.3)
         .encode(
-            x=alt.X("yearmonthdate(date):T", title="Date"),
-            y=alt.Y("sum(events):Q", title="Events"),
-            color=alt.Color(
-                "side:N",
-                title="Acting side",
-                scale=alt.Scale(domain=present, range=[SIDE_COLORS[s] for s in present]),
-            ),
+            x=x,
+            x2="stop:T",
+            y=alt.Y("sum(events):Q", title="Events", stack=True),
+            color=color,
             tooltip=[
-                alt.Tooltip("yearmonthdate(date):T", title="Date"),
+                alt.Tooltip("start:T", title=f"{unit} from"),
                 alt.Tooltip("side:N", title="Side"),
                 alt.Tooltip("sum(events):Q", title="Events"),
             ],
         )
-        .properties(height=180)
+        .add_params(brush)
     )
+    vague = (
+        alt.Chart(data[~data["exact"]])
+        .mark_rect(fillOpacity=0.25, strokeOpacity=0.9, strokeDash=[4, 3], strokeWidth=1)
+        .encode(
+            x=x,
+            x2="stop:T",
+            y=alt.Y("events:Q"),
+            y2=alt.datum(0),
+            color=color,
+            stroke=alt.Stroke("side:N", scale=scale, legend=None),
+            tooltip=[
+                alt.Tooltip("start:T", title="dated only to the span from"),
+                alt.Tooltip("end:T", title="to"),
+                alt.Tooltip("side:N", title="Side"),
+                alt.Tooltip("events:Q", title="Events"),
+            ],
+        )
+    )
+    # The bars first: the legend takes their solid swatches; the bands lie over them, pale.
+    return alt.layer(exact, vague).properties(height=180)
+
+
+def _as_date(value: object) -> date:
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return pd.Timestamp(int(value), unit="ms").date()
+    return pd.Timestamp(str(value)).date()
+
+
+def brushed_range(selection: object) -> tuple[date, date] | None:
+    """The (from, to) dates of a brush in Streamlit's chart selection state, or None."""
+    try:
+        values = selection["selection"][BRUSH]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return None
+    if not values:
+        return None
+    interval = next(iter(values.values()), None)
+    if not interval or len(interval) != 2:
+        return None
+    lo, hi = sorted(_as_date(v) for v in interval)
+    return lo, hi
