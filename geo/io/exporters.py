@@ -61,6 +61,7 @@ ACLED_CSV_COLUMNS = (
 )
 EXTRA_CSV_COLUMNS = (
     "iso2",
+    "admin1_code",
     "target",
     "weapon",
     "injuries",
@@ -220,6 +221,7 @@ def acled_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
             "tags": ["; ".join(t) for t in tags],
             "timestamp": (updated.astype("int64") // 10**9).where(updated.notna()),
             "iso2": codes,
+            "admin1_code": frame["admin1_code"],
             "target": frame["target"],
             "weapon": frame["weapon"],
             "injuries": frame["injuries"],

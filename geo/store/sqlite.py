@@ -92,9 +92,14 @@ def fill_admin1_codes(conn: sqlite3.Connection) -> None:
         return
     rowids, lon, lat = zip(*rows, strict=True)
     codes = place_points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))["admin1_iso"]
+    # One statement per region (a few hundred), not one per row (a million).
+    by_code: dict[str, list[int]] = {}
+    for rowid, code in zip(rowids, codes.tolist(), strict=True):
+        if isinstance(code, str):
+            by_code.setdefault(code, []).append(rowid)
     conn.executemany(
-        "UPDATE events SET admin1_code = ? WHERE rowid = ?",
-        [(c, r) for r, c in zip(rowids, codes.tolist(), strict=True) if isinstance(c, str)],
+        "UPDATE events SET admin1_code = ? WHERE rowid IN (SELECT value FROM json_each(?))",
+        [(code, orjson.dumps(ids).decode()) for code, ids in by_code.items()],
     )
     # The stored events changed shape: caches keyed by the revision must not match any more.
     conn.execute(
