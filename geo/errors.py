@@ -36,7 +36,17 @@ class RowError:
         if self.row is not None:
             where = f"{where} row {self.row}".strip()
         where = f"{where}: " if where else ""
-        return f"{where}{self.field}={self.value!r}: {self.why}"
+        return f"{where}{self.field}={_shown(self.value)}: {self.why}"
+
+
+def _shown(value: object) -> str:
+    """The value as the user typed it; a missing cell (None, NaN, NaT) shows as ''."""
+    try:
+        missing = value is None or type(value).__name__ == "NAType" or value != value
+        # (NaN and NaT are not equal to themselves)
+    except (TypeError, ValueError):  # arrays, odd objects: show them as they are
+        missing = False
+    return "''" if missing is True else repr(value)
 
 
 class ValidationError(AtlasError):

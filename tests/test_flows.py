@@ -265,7 +265,7 @@ MALFORMED: dict[str, tuple[str, Callable[[Path], None] | bytes, str]] = {
     "features-null": (
         "f.geojson",
         _geojson([None]),
-        "f.geojson row 1: feature=None: expected a GeoJSON Feature object",
+        "f.geojson row 1: feature='null': expected a GeoJSON Feature object",
     ),
     "features-5": ("f.geojson", _geojson(5), "f.geojson: features=5: expected a list"),
     "geometry-string": (

@@ -226,7 +226,8 @@ def _is_number(v: object) -> bool:
 def _feature_row(i: int, feat: object, name: str, errors: list[RowError]) -> dict:
     """One GeoJSON feature as a raw row; problems go to `errors`."""
     if not isinstance(feat, dict):
-        errors.append(RowError(i, "feature", feat, "expected a GeoJSON Feature object", name))
+        shown = "null" if feat is None else feat  # as the JSON text says it
+        errors.append(RowError(i, "feature", shown, "expected a GeoJSON Feature object", name))
         return {}
     props = feat.get("properties")
     if props is None:
