@@ -137,3 +137,14 @@ def test_placement_warnings(events: pd.DataFrame) -> None:
     warnings = placement_warnings(validate_frame(wrong))
     assert [(w.event_id, w.field) for w in warnings] == [("t-1", "admin1"), ("t-2", "country")]
     assert "Poltava Oblast (UA-53)" in str(warnings[0])
+
+
+def test_blank_ids_in_a_mapped_id_column_get_content_ids() -> None:
+    from geo.io.mapping import ColumnMapping, apply_mapping
+
+    raw = pd.DataFrame({"entry": ["A1", None, " "], "x": ["1", "2", "3"]})
+    ids = apply_mapping(raw, ColumnMapping({"entry": "event_id", "x": "notes"}))["event_id"]
+    assert ids[0] == "A1"
+    assert ids[1].startswith("imp-") and ids[2].startswith("imp-") and ids[1] != ids[2]
+    again = apply_mapping(raw, ColumnMapping({"entry": "event_id", "x": "notes"}))["event_id"]
+    assert list(again) == list(ids)  # stable: the same file gives the same ids

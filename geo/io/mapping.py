@@ -195,9 +195,15 @@ def apply_mapping(raw: pd.DataFrame, mapping: ColumnMapping) -> pd.DataFrame:
         else:
             blank = out[name].isna() | out[name].astype("string").str.strip().eq("").fillna(True)
             out[name] = out[name].astype("object").where(~blank, value)
-    if "event_id" not in out.columns:
+    # No id column, or blank cells in it (a third-party sheet): an id from the row's content.
+    ids = out["event_id"] if "event_id" in out.columns else pd.Series(None, index=raw.index)
+    blank = ids.isna() | ids.astype("string").str.strip().eq("").fillna(True)
+    if blank.any():
         cols = [str(c) for c in raw.columns]
-        out["event_id"] = [stable_id(cols, r) for r in raw.itertuples(index=False, name=None)]
+        rows = raw[blank.to_numpy()].itertuples(index=False, name=None)
+        ids = ids.astype("object").copy()
+        ids[blank.to_numpy()] = [stable_id(cols, r) for r in rows]
+        out["event_id"] = ids
     return out
 
 
