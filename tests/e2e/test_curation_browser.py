@@ -12,6 +12,7 @@ import re
 import time
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -25,6 +26,7 @@ from .conftest import (
     open_page,
     wait_ready,
 )
+from .test_browser import events_metric, expect_events_drawn, map_frame
 
 if chromium_missing_reason() and not in_ci():
     pytest.skip(chromium_missing_reason(), allow_module_level=True)
@@ -109,13 +111,6 @@ def search_place(page: Page, query: str) -> list[dict[str, str]]:
     return grid_records(grid)
 
 
-def events_metric(page: Page) -> int:
-    label = page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(r"^\s*Events\s*$"))
-    metric = page.locator('[data-testid="stMetric"]').filter(has=label)
-    expect(metric).to_have_count(1)
-    return int(metric.locator('[data-testid="stMetricValue"]').inner_text().replace(",", ""))
-
-
 def assert_stayed_local(s: Session, settle_ms: int = 500) -> None:
     """Give late requests (lazy chunks, tiles, fonts) a moment, then check none left."""
     s.page.wait_for_timeout(settle_ms)
@@ -188,9 +183,12 @@ def test_add_event_through_form(curator: Session, screenshots: Path) -> None:
     # The map shows one more event, and a marker for it.
     open_page(curator, "/")
     assert events_metric(page) == before + 1
-    frame = page.frame_locator(MAP_IFRAME).first
+    expect_events_drawn(map_frame(page), before + 1)  # markers plus cluster counts
+    # Alone in its selection it has a marker of its own (same-place events cluster).
+    open_page(curator, f"/?q={quote(notes)}")
+    assert events_metric(page) == 1
+    frame = map_frame(page)
     frame.locator(".sa-marker").first.wait_for()
-    expect(frame.locator(".sa-marker")).to_have_count(before + 1)
     expect(frame.locator(f'.sa-marker[title="{day} · Korenevo"]')).to_have_count(1)
 
     # Its history: created by the curator, with the reason given.
