@@ -134,7 +134,12 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             editor=args.editor,
             date_order=_date_order(args),
             encoding=args.encoding,
+            skip_invalid=args.skip_invalid,
         )
+    for error in report.skipped[:20]:
+        print(f"skipped: {error}", file=sys.stderr)
+    if len(report.skipped) > 20:
+        print(f"skipped: … and {len(report.skipped) - 20} more problems", file=sys.stderr)
     for warning in report.warnings[:20]:
         print(f"warning: {warning}", file=sys.stderr)
     if len(report.warnings) > 20:
@@ -350,6 +355,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--monthfirst", action="store_true", help="read numeric dates as MM/DD/YYYY (07/03 = 3 Jul)"
+    )
+    p.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="leave out rows with errors (each listed) instead of refusing the whole file",
     )
     p.add_argument(
         "--encoding",

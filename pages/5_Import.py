@@ -85,6 +85,7 @@ def run(path, name: str, editor: str) -> None:
     )
     replace = st.checkbox("Replace events that already exist (same id)")
     options = dict(fmt=fmt, mapping=mapping, date_order=order, encoding=encoding, replace=replace)
+    options["skip_invalid"] = st.checkbox("Skip invalid rows (import the others, listed below)")
     st.code(import_command(name, **options), language="bash")
     with ui.open_store_rw() as store:
         plan, result = preview_import(store, path, **options)
@@ -93,6 +94,8 @@ def run(path, name: str, editor: str) -> None:
     st.dataframe(plan.write.head(200), hide_index=True, width="stretch")
     if result.ignored:
         st.caption(f"Ignored columns: {', '.join(result.ignored)}")
+    for error in result.skipped[:50]:
+        st.error(f"skipped: {error}")
     for warning in input_warnings(result)[:50]:
         st.warning(warning)
     dupes = find_duplicates(plan.write, ui.load_events())

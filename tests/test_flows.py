@@ -442,6 +442,42 @@ def test_swapped_coordinates_are_warned_about(seeded, monkeypatch, capsys, tmp_p
     assert "lat/lon swapped? (lat 49.59, lon 34.55) lies in Poltava Oblast" in err
 
 
+def test_point_whose_swap_is_no_latitude_is_warned_not_crashed(
+    seeded, monkeypatch, capsys, tmp_path
+) -> None:
+    # lon 128 swapped would be lat 128: no swap is suggested, and nothing fails.
+    path = tmp_path / "far.csv"
+    path.write_text("date,lat,lon,title,province,country\n2025-07-03,50.92,128.46,x,Amur,RU\n")
+    code, _, err = run_cli(monkeypatch, capsys, seeded, "import", str(path), "--set", MESSY_SET)
+    assert code == 0, err
+    assert "far.csv row 2: the point (lat 50.92, lon 128.46)" in err
+    assert "swapped" not in err
+
+
+def test_skip_invalid_imports_the_good_rows_and_lists_the_rest(
+    seeded, monkeypatch, capsys, tmp_path
+) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "date,lat,lon,title,link\n"
+        "2025-07-01,49.59,34.55,good one,https://example.org/a\n"
+        "2025-07-02,95,34.55,bad latitude,https://example.org/b\n"
+        "2025-07-03,49.60,34.56,bad link,Access can be requested\n"
+        "2025-07-04,49.61,34.57,good two,https://example.org/c\n"
+    )
+    argv = ("import", str(path), "--set", MESSY_SET)
+    code, _, err = run_cli(monkeypatch, capsys, seeded, *argv)
+    assert code == 2 and "nothing written" in err  # refused whole by default
+    code, out, err = run_cli(monkeypatch, capsys, seeded, *argv, "--skip-invalid")
+    assert code == 0, err
+    assert "imported 2 events" in out and "2 invalid rows skipped" in out
+    assert "skipped: mixed.csv row 3: latitude='95'" in err
+    assert "skipped: mixed.csv row 4: sources[1].url=" in err
+    code, out, _ = run_cli(monkeypatch, capsys, seeded, *argv, "--skip-invalid")
+    assert code == 0 and "imported 0 events" in out and "2 unchanged" in out
+    assert run_cli(monkeypatch, capsys, seeded, "list", "--count")[1].strip() == str(N_CURATED + 2)
+
+
 def test_projected_geojson_and_gpkg_are_reprojected(seeded, monkeypatch, capsys, tmp_path) -> None:
     from pyproj import Transformer
 
@@ -603,6 +639,24 @@ def test_import_page_preview_and_import_follow_the_cli_rules(
     assert not at.exception
     assert any("imported 3 events" in s.value for s in at.success)
     assert state(seeded)[0] == N_CURATED + 3
+
+
+def test_import_page_skips_invalid_rows_when_asked(seeded, monkeypatch) -> None:
+    text = (
+        "date,lat,lon,title,link\n2025-07-01,49.59,34.55,good,https://example.org/a\n"
+        "2025-07-02,95,34.55,bad latitude,https://example.org/b\n"
+    )
+    at = _import_page(monkeypatch, seeded)
+    at.file_uploader[0].upload("mixed.csv", text.encode(), "text/csv").run()
+    assert not at.exception and at.error  # refused: the bad row is named
+    at.checkbox[-1].check().run()
+    assert not at.exception
+    assert any("skipped: mixed.csv row 3: latitude='95'" in e.value for e in at.error)
+    assert any("--skip-invalid" in c.value for c in at.code)
+    [button] = [b for b in at.button if b.label == "Import 1 events"]
+    button.click().run()
+    assert any("1 invalid row skipped" in s.value for s in at.success)
+    assert state(seeded)[0] == N_CURATED + 1
 
 
 def test_rows_differing_only_in_write_timestamps_are_repeats(seeded, monkeypatch, capsys, tmp_path):

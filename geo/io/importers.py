@@ -94,6 +94,7 @@ class ImportReport:
     replaced: int = 0
     repeats: list[Repeat] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    skipped: list[RowError] = field(default_factory=list)  # invalid rows left out on request
 
     def summary(self) -> str:
         """One line: "imported 2 events from f.csv (csv), 9 unchanged; rows 5, 9 repeat …"."""
@@ -106,6 +107,9 @@ class ImportReport:
             text += f" ({self.replaced:,} replacing stored events)"
         if self.repeats:
             text += f"; {describe_repeats(self.repeats)}"
+        if self.skipped:
+            n = len({e.row for e in self.skipped})
+            text += f"; {n:,} invalid row{'s' if n != 1 else ''} skipped"
         if self.ignored_columns:
             text += f"; ignored columns: {', '.join(self.ignored_columns)}"
         return text
@@ -121,6 +125,7 @@ class ReadResult:
     repeats: list[Repeat] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # warnings that do not stop the import
     source: str = ""
+    skipped: list[RowError] = field(default_factory=list)  # invalid rows left out on request
 
 
 @dataclass
@@ -405,10 +410,13 @@ def read_input(
     *,
     date_order: str | None = None,
     encoding: str | None = None,
+    skip_invalid: bool = False,
 ) -> ReadResult:
     """Read and validate a file of events; raises before anything could be written.
 
-    Rows identical to an earlier row are kept once (and listed in `repeats`).
+    Rows identical to an earlier row are kept once (and listed in `repeats`). With
+    `skip_invalid`, rows with errors are left out and listed in `skipped` instead of refusing
+    the file (errors of the whole file still refuse it).
     """
     path = Path(path)
     if not path.exists():
@@ -436,9 +444,22 @@ def read_input(
     )
     raw = fill_places(got.raw.iloc[keep].reset_index(drop=True))
     found: list[RowError] = []
-    frame = _validate(got, raw, rows[keep], path.name, date_order, found)
+    skipped: list[RowError] = []
+    rows = rows[keep]
+    while True:
+        try:
+            frame = _validate(got, raw, rows, path.name, date_order, found)
+            break
+        except ValidationError as exc:
+            bad = {e.row for e in exc.errors}
+            if not skip_invalid or None in bad or skipped:  # file-level, or a second round
+                raise
+            skipped = exc.errors
+            ok = ~np.isin(rows, list(bad))
+            raw, rows, found = raw[ok].reset_index(drop=True), rows[ok], []
+            got = _Raw(got.raw, got.ignored, got.first_row)  # its row errors are now skipped
     notes += [str(n) for n in found]
-    return ReadResult(frame, got.ignored, rows[keep], repeats, notes, path.name)
+    return ReadResult(frame, got.ignored, rows, repeats, notes, path.name, skipped)
 
 
 def read_events(
@@ -458,9 +479,12 @@ def preview_import(
     mapping: ColumnMapping | None = None,
     date_order: str | None = None,
     encoding: str | None = None,
+    skip_invalid: bool = False,
 ) -> tuple[ImportPlan, ReadResult]:
     """Everything an import checks, nothing written: the plan and what was read."""
-    result = read_input(path, fmt, mapping, date_order=date_order, encoding=encoding)
+    result = read_input(
+        path, fmt, mapping, date_order=date_order, encoding=encoding, skip_invalid=skip_invalid
+    )
     plan = plan_import(
         store,
         result.frame,
@@ -491,6 +515,7 @@ def import_command(
     date_order: str | None = None,
     encoding: str | None = None,
     replace: bool = False,
+    skip_invalid: bool = False,
 ) -> str:
     """The `strike-atlas import` command line doing what the Import page's choices do."""
     parts = ["strike-atlas", "import", shlex.quote(name)]
@@ -501,6 +526,8 @@ def import_command(
         parts += ["--encoding", shlex.quote(encoding)]
     if replace:
         parts.append("--replace")
+    if skip_invalid:
+        parts.append("--skip-invalid")
     return " ".join(parts)
 
 
@@ -516,6 +543,7 @@ def import_events(
     progress: Progress | None = None,
     date_order: str | None = None,
     encoding: str | None = None,
+    skip_invalid: bool = False,
 ) -> ImportReport:
     """Validate a whole file, then write its new (or, with replace, changed) events in one
     transaction; unchanged ones are skipped, repeated rows written once."""
@@ -528,6 +556,7 @@ def import_events(
         mapping=mapping,
         date_order=date_order,
         encoding=encoding,
+        skip_invalid=skip_invalid,
     )
     warnings = input_warnings(result)
     report = ImportReport(
@@ -541,6 +570,7 @@ def import_events(
         replaced=len(plan.changed),
         repeats=plan.repeats,
         warnings=warnings,
+        skipped=result.skipped,
     )
     if not dry_run and len(plan.write):
         report.written = store.write(

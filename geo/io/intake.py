@@ -237,7 +237,9 @@ def point_warnings(frame: pd.DataFrame, *, source: str, row_numbers: np.ndarray)
     positions = np.flatnonzero(flagged.to_numpy(dtype=bool))
     if not positions.size:
         return []
-    swapped = place_points(lat[positions], lon[positions])
+    # Swapped, a longitude beyond ±90 is no latitude: such points stay unplaced (NaN).
+    s_lat = np.where(np.abs(lon[positions]) <= 90, lon[positions], np.nan)
+    swapped = place_points(lat[positions], s_lat)
     out = []
     for k, pos in enumerate(positions):
         where = f"{source} row {int(row_numbers[pos])}"
