@@ -14,21 +14,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
+
+from bench.servers import app_server
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -131,21 +129,7 @@ class AtlasServer:
     workdir: Path
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-            return resp.status == 200 and resp.read().strip() == b"ok"
-    except OSError:
-        return False
-
-
-def _seed_env(work: Path, *, xss: bool = True, editor_password: str | None = None) -> dict:
+def seed_env(work: Path, *, xss: bool = True, editor_password: str | None = None) -> dict:
     """Environment for the app and the CLI: a new SQLite store seeded from a temp folder."""
     curated = work / "curated"
     curated.mkdir()
@@ -172,55 +156,27 @@ def _seed_env(work: Path, *, xss: bool = True, editor_password: str | None = Non
 def atlas_env(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], Path]:
     """The read-only tests' environment: the curated records plus the XSS record."""
     work = tmp_path_factory.mktemp("atlas")
-    return _seed_env(work), work
+    return seed_env(work), work
 
 
 @contextmanager
-def _run_streamlit(env: dict[str, str], work: Path) -> Iterator[AtlasServer]:
-    """`streamlit run app.py` on a free port; the process group is ended afterwards."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = work / "streamlit.log"
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        # Others edit the sources while the suite runs: no reloads half-way through a test.
-        "--server.fileWatcherType",
-        "none",
-    ]
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        deadline = time.monotonic() + SERVER_TIMEOUT
-        while not _healthy(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                tail = log_path.read_text("utf-8", "replace")[-3000:]
-                why = "exited" if proc.poll() is not None else f"not healthy in {SERVER_TIMEOUT}s"
-                pytest.fail(f"streamlit {why}; log:\n{tail}", pytrace=False)
-            time.sleep(0.25)
+def run_streamlit(env: dict[str, str], work: Path) -> Iterator[AtlasServer]:
+    """`streamlit run app.py` with `env` on a free port (bench/servers.py); ended afterwards."""
+    with ExitStack() as stack:
+        try:
+            url, _ = stack.enter_context(
+                app_server(env["STRIKE_ATLAS_DB"], work, env=env, timeout=SERVER_TIMEOUT)
+            )
+        except RuntimeError as exc:  # not healthy in time: its log, without a traceback
+            pytest.fail(str(exc), pytrace=False)
         yield AtlasServer(url=url, env=env, workdir=work)
-    finally:
-        _stop(proc)
 
 
 @pytest.fixture(scope="session")
 def server(atlas_env: tuple[dict[str, str], Path]) -> Iterator[AtlasServer]:
     """The read-only tests' server (nothing writes to its store)."""
     env, work = atlas_env
-    with _run_streamlit(env, work) as srv:
+    with run_streamlit(env, work) as srv:
         yield srv
 
 
@@ -228,22 +184,9 @@ def server(atlas_env: tuple[dict[str, str], Path]) -> Iterator[AtlasServer]:
 def curation_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AtlasServer]:
     """A server of its own for a module that writes: curated records only, editing enabled."""
     work = tmp_path_factory.mktemp("curation")
-    env = _seed_env(work, xss=False, editor_password=EDITOR_PASSWORD)
-    with _run_streamlit(env, work) as srv:
+    env = seed_env(work, xss=False, editor_password=EDITOR_PASSWORD)
+    with run_streamlit(env, work) as srv:
         yield srv
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
-    except ProcessLookupError:
-        pass
 
 
 @pytest.fixture(scope="session")
@@ -275,7 +218,7 @@ class Session:
 
 
 @contextmanager
-def _browser_session(browser, base: str) -> Iterator[Session]:
+def browser_session(browser, base: str) -> Iterator[Session]:
     """A fresh context (no shared session state) whose page may only talk to localhost."""
     context = browser.new_context(
         viewport={"width": 1400, "height": 1000}, accept_downloads=True, service_workers="block"
@@ -316,14 +259,14 @@ def _browser_session(browser, base: str) -> Iterator[Session]:
 @pytest.fixture
 def atlas(browser, server: AtlasServer) -> Iterator[Session]:
     """A browser session on the read-only server."""
-    with _browser_session(browser, server.url) as session:
+    with browser_session(browser, server.url) as session:
         yield session
 
 
 @pytest.fixture
 def curator(browser, curation_server: AtlasServer) -> Iterator[Session]:
     """A browser session (not logged in) on the curation server."""
-    with _browser_session(browser, curation_server.url) as session:
+    with browser_session(browser, curation_server.url) as session:
         yield session
 
 
