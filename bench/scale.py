@@ -49,27 +49,15 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.chromium import CHROMIUM, CHROMIUM_ARGS, MAP_IFRAME, READY_JS, is_local  # noqa: E402
 from bench.servers import app_log, app_server, peak_rss  # noqa: E402
 
 MB = 1e6
 GB = 1e9
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
-MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 STABLE_MS = 300  # the drawn map must not change for this long to count as done
 
 # The filter of step 2: one year, one side, one type, a ~5°x3° box in eastern Ukraine.
@@ -544,19 +532,6 @@ def bench_export(n: int, frame: Any, work: Path, runs: int) -> tuple[list[Row], 
 # --- 5. browser ------------------------------------------------------------------------------
 
 
-def _is_local(url: str) -> bool:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https", "ws", "wss"):
-        return True  # data:, blob:, about: …
-    return (parts.hostname or "") in LOCAL_HOSTS
-
-
-READY_JS = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  return !!app && app.dataset.testScriptState === 'notRunning'
-    && app.dataset.testConnectionState === 'CONNECTED'
-    && !document.querySelector('[data-testid="stSkeleton"]');
-}"""
 # Truthy (the page's clock, ms since navigation) once the map iframe has drawn something.
 DRAWN_JS = """(sel) => {
   const f = document.querySelector(sel);
@@ -650,7 +625,7 @@ def _browse(
     context.set_default_timeout(120_000)
 
     def guard(route: Any) -> None:
-        if _is_local(route.request.url):
+        if is_local(route.request.url):
             route.continue_()
         else:
             blocked.append(route.request.url)
@@ -661,7 +636,7 @@ def _browse(
         ws.close()
 
     context.route("**/*", guard)
-    context.route_web_socket(lambda u: not _is_local(u), guard_ws)
+    context.route_web_socket(lambda u: not is_local(u), guard_ws)
     page = context.new_page()
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     received = [0]  # bytes the server sent over Streamlit's websocket (deltas, map HTML)

@@ -21,37 +21,21 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
+from bench.chromium import CHROMIUM, CHROMIUM_ARGS, READY_JS, is_local
+from bench.chromium import MAP_IFRAME as MAP_IFRAME  # the test modules import it from here
 from bench.servers import app_server
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 SERVER_TIMEOUT = 60.0
 READY_TIMEOUT = 30_000  # ms
 # The editor password of the curation server (only its scrypt hash reaches the app).
 EDITOR_PASSWORD = "e2e-password"
-MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'  # st_folium draws the map here
-READY_JS = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  return !!app && app.dataset.testScriptState === 'notRunning'
-    && app.dataset.testConnectionState === 'CONNECTED'
-    && !document.querySelector('[data-testid="stSkeleton"]');
-}"""
+CURATOR = "E2E Curator"  # the editor name the curation tests log in with
 
 # The extra curated record: untrusted text in every place a popup or detail view shows it.
 XSS_ID = "test-xss-1"
@@ -73,12 +57,12 @@ def chromium_missing_reason() -> str | None:
     return f"{CHROMIUM} not found (apt-get install chromium); Playwright cannot download it here"
 
 
-def is_local(url: str) -> bool:
-    """True for a request that stays on this machine (or is not a network request at all)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https", "ws", "wss"):
-        return True  # file:, data:, blob:, about:, chrome-error: …
-    return (parts.hostname or "") in LOCAL_HOSTS
+def skip_without_chromium() -> None:
+    """Skip the calling test module when Chromium is missing, except in CI (where the
+    `browser` fixture fails instead). Call it at module level, after the imports."""
+    reason = chromium_missing_reason()
+    if reason and not in_ci():
+        pytest.skip(reason, allow_module_level=True)
 
 
 def xss_record() -> dict:
@@ -312,3 +296,22 @@ def standalone_map(atlas_env: tuple[dict[str, str], Path]) -> Path:
     assert done.returncode == 0, f"strike-atlas map failed:\n{done.stdout}\n{done.stderr}"
     assert out.is_file() and out.stat().st_size > 0
     return out
+
+
+def log_in(page, password: str = EDITOR_PASSWORD, name: str = CURATOR) -> None:
+    """Fill the sidebar's editor login form and submit it (form inputs commit on submit)."""
+    form = page.locator('[data-testid="stSidebar"] [data-testid="stForm"]')
+    form.get_by_label("Your name (recorded in the history)").fill(name)
+    form.get_by_label("Editor password").fill(password)
+    form.get_by_role("button", name="Log in").click()
+
+
+def log_in_ok(page, name: str = CURATOR) -> None:
+    """Log in as `name` with the right password and wait until the sidebar says so."""
+    from playwright.sync_api import expect
+
+    log_in(page, name=name)
+    expect(
+        page.locator('[data-testid="stSidebar"]').get_by_text(f"Editing as {name}")
+    ).to_be_visible()
+    wait_ready(page)

@@ -26,16 +26,14 @@ from .conftest import (
     XSS_RECORD_BASE,
     AtlasServer,
     browser_session,
-    chromium_missing_reason,
-    in_ci,
     open_page,
     run_streamlit,
     seed_env,
+    skip_without_chromium,
     wait_ready,
 )
 
-if chromium_missing_reason() and not in_ci():
-    pytest.skip(chromium_missing_reason(), allow_module_level=True)
+skip_without_chromium()
 
 pytestmark = pytest.mark.browser
 
