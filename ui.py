@@ -452,3 +452,15 @@ def cite_view(selected: pd.DataFrame, page: str = "") -> None:
             "The fingerprint is a hash of exactly these events' content: anyone can check a "
             "copy, or the store later, against it (see the export bundle)."
         )
+
+
+def require_editor(purpose: str) -> str:
+    """The logged-in editor's name; otherwise the sidebar login and a hint, and the run stops.
+
+    One gate for the editors-only pages (Edit, Import, Draft), so they all say the same.
+    """
+    editor = editor_login()
+    if not editor:
+        st.write(f"Log in as an editor (sidebar) to {purpose}.")
+        st.stop()
+    return editor

@@ -36,18 +36,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from geo.drafting.drafts import draft_events  # noqa: E402
+from geo.drafting.happened import SUB_TYPES  # noqa: E402
 from geo.drafting.places import find_places  # noqa: E402
 
 DEFAULT_DIR = REPO.parent / "shared" / "eval" / "reports"
 RADIUS_KM = 15.0
-SUB_TYPE = {
-    "drone": "Air/drone strike",
-    "aerial bomb": "Air/drone strike",
-    "air strike": "Air/drone strike",
-    "missile": "Shelling/artillery/missile attack",
-    "artillery": "Shelling/artillery/missile attack",
-    "MLRS": "Shelling/artillery/missile attack",
-}
 
 
 def km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -115,8 +108,8 @@ def _score(t: dict[str, list], rows: list[dict], events: list[dict]) -> None:
             continue
         if g["date"]:
             t["date"].append(any(_same_date(r["event_date"], g) for r in hit))
-        if g["weapon"] in SUB_TYPE:
-            t["type"].append(any(r["sub_event_type"] == SUB_TYPE[g["weapon"]] for r in hit))
+        if g["weapon"] in SUB_TYPES:
+            t["type"].append(any(r["sub_event_type"] == SUB_TYPES[g["weapon"]] for r in hit))
         if g["fatalities"] is not None:
             t["fat"].append(any(r["fatalities"] == g["fatalities"] for r in hit))
 

@@ -39,38 +39,25 @@ import os
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.chromium import CHROMIUM, CHROMIUM_ARGS, MAP_IFRAME, READY_JS, is_local  # noqa: E402
+from bench.servers import app_log, app_server, peak_rss  # noqa: E402
+
 MB = 1e6
 GB = 1e9
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
-MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 STABLE_MS = 300  # the drawn map must not change for this long to count as done
 
 # The filter of step 2: one year, one side, one type, a ~5°x3° box in eastern Ukraine.
@@ -199,7 +186,7 @@ def child_main(kind: str, db: str) -> None:
     cpu = _cpu() - c0  # with the helper process a cold load may start
     # VmHWM belongs to this process's own address space. ru_maxrss would not do: Linux keeps
     # the parent's peak across fork+exec in it, so every child would report the bench's RSS.
-    rss = _peak_rss(os.getpid())
+    rss = peak_rss(os.getpid())
     if rss is None:
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
     print(json.dumps({"seconds": seconds, "cpu": cpu, "rows": rows, "maxrss": rss}))
@@ -545,97 +532,6 @@ def bench_export(n: int, frame: Any, work: Path, runs: int) -> tuple[list[Row], 
 # --- 5. browser ------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-            return resp.status == 200 and resp.read().strip() == b"ok"
-    except OSError:
-        return False
-
-
-def _is_local(url: str) -> bool:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https", "ws", "wss"):
-        return True  # data:, blob:, about: …
-    return (parts.hostname or "") in LOCAL_HOSTS
-
-
-def _peak_rss(pid: int) -> int | None:
-    """VmHWM (peak resident set) of a live process, in bytes."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
-
-
-@contextmanager
-def streamlit_server(db: Path, work: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`streamlit run app.py` on the store, on a free local port; stopped afterwards."""
-    curated = work / "curated-empty"
-    curated.mkdir(exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STRIKE_ATLAS_")}
-    env.update(
-        STRIKE_ATLAS_DB=str(db),
-        STRIKE_ATLAS_CURATED_DIR=str(curated),
-        STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
-    )
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
-    log_path = work / "streamlit.log"
-    with open(log_path, "wb") as fh:
-        proc = subprocess.Popen(
-            cmd, cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        deadline = time.monotonic() + 90
-        while not _healthy(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                tail = log_path.read_text("utf-8", "replace")[-3000:]
-                raise RuntimeError(f"streamlit did not start; log:\n{tail}")
-            time.sleep(0.25)
-        yield url, proc
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
-
-
-READY_JS = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  return !!app && app.dataset.testScriptState === 'notRunning'
-    && app.dataset.testConnectionState === 'CONNECTED'
-    && !document.querySelector('[data-testid="stSkeleton"]');
-}"""
 # Truthy (the page's clock, ms since navigation) once the map iframe has drawn something.
 DRAWN_JS = """(sel) => {
   const f = document.querySelector(sel);
@@ -706,12 +602,12 @@ def bench_browser(n: int, db: Path, frame: Any, work: Path, changes: int) -> lis
         d: len(EventFilter.build(date_from=d if d != lo else None).apply(frame))
         for d in BROWSER_DATES
     }
-    with streamlit_server(db, work) as (url, proc), sync_playwright() as pw:
+    with app_server(str(db), work) as (url, proc), sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             return _browse(n, url, proc, browser, expected, changes)
         except Exception:
-            tail = (work / "streamlit.log").read_text("utf-8", "replace")[-2000:]
+            tail = app_log(work, url).read_text("utf-8", "replace")[-2000:]
             log(f"streamlit log tail:\n{tail}")
             raise
         finally:
@@ -729,7 +625,7 @@ def _browse(
     context.set_default_timeout(120_000)
 
     def guard(route: Any) -> None:
-        if _is_local(route.request.url):
+        if is_local(route.request.url):
             route.continue_()
         else:
             blocked.append(route.request.url)
@@ -740,7 +636,7 @@ def _browse(
         ws.close()
 
     context.route("**/*", guard)
-    context.route_web_socket(lambda u: not _is_local(u), guard_ws)
+    context.route_web_socket(lambda u: not is_local(u), guard_ws)
     page = context.new_page()
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     received = [0]  # bytes the server sent over Streamlit's websocket (deltas, map HTML)
@@ -793,7 +689,7 @@ def _browse(
         )
         page.wait_for_function(READY_JS)
         result["bytes"] = received[0]
-    server_rss = _peak_rss(proc.pid)
+    server_rss = peak_rss(proc.pid)
     context.close()
     redraw = _median([r["ms"] for r in redraws]) / 1000
     metric = _median([r["metricMs"] for r in redraws]) / 1000
@@ -974,7 +870,7 @@ def main() -> None:
         for n in sizes:
             rows += run_size(n, args, Path(tmp))
     loads = "/".join(f"{x:.2f}" for x in os.getloadavg())
-    peak = _peak_rss(os.getpid())
+    peak = peak_rss(os.getpid())
     print(
         f"\nTotal {time.perf_counter() - started:.0f} s; load average at end {loads}; "
         f"code at {_revision()}; this process peaked at {_mb(peak or 0)} RSS\n"

@@ -1,8 +1,9 @@
 """The servers a load test drives: `streamlit run app.py` on a store, nginx in front of
 several (with the shipped deploy/strike-atlas.nginx.conf), and the synthetic store they serve.
 
-Shared by bench/load.py and the load and scale-out tests; every process started here is
-stopped by the context manager that started it.
+Shared by bench/load.py, bench/scale.py, the load and scale-out tests and the browser tests
+(tests/e2e/conftest.py); every process started here is stopped by the context manager that
+started it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -50,6 +52,17 @@ def rss(pid: int) -> tuple[int, int] | None:
     return got.get("VmRSS", 0), got.get("VmHWM", 0)
 
 
+def peak_rss(pid: int) -> int | None:
+    """VmHWM (peak resident set) of a live process, in bytes."""
+    got = rss(pid)
+    return got[1] if got else None
+
+
+def app_log(work: Path, url: str) -> Path:
+    """Where `app_server` writes the log of the server at `url` (its tail explains a failure)."""
+    return work / f"streamlit-{urlsplit(url).port}.log"
+
+
 @contextmanager
 def app_server(
     db: str,
@@ -57,8 +70,13 @@ def app_server(
     port: int | None = None,
     env: dict[str, str] | None = None,
     app_dir: Path = REPO,
+    timeout: float = 90,
 ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`streamlit run app.py` (of `app_dir`) on a store, on a loopback port; stopped after."""
+    """`streamlit run app.py` (of `app_dir`) on a store, on a loopback port; stopped after.
+
+    `env` is laid over the app's environment (e.g. a seeded curated folder, a password
+    hash); a server not healthy within `timeout` seconds raises RuntimeError with its log.
+    """
     curated = work / "curated-empty"
     curated.mkdir(exist_ok=True)
     penv = {k: v for k, v in os.environ.items() if not k.startswith("STRIKE_ATLAS_")}
@@ -73,18 +91,20 @@ def app_server(
     url = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
     cmd += ["--server.address", "127.0.0.1", "--server.headless", "true"]
+    # No file watcher: others edit the sources while a run goes on; no reloads half-way.
     cmd += ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    log_path = work / f"streamlit-{port}.log"
+    log_path = app_log(work, url)
     with open(log_path, "wb") as fh:
         proc = subprocess.Popen(
             cmd, cwd=app_dir, env=penv, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + timeout
         while not healthy(url):
             if proc.poll() is not None or time.monotonic() > deadline:
                 tail = log_path.read_text("utf-8", "replace")[-3000:]
-                raise RuntimeError(f"streamlit did not start on {url}; log:\n{tail}")
+                why = "exited" if proc.poll() is not None else f"not healthy in {timeout}s"
+                raise RuntimeError(f"streamlit on {url} {why}; log:\n{tail}")
             time.sleep(0.25)
         yield url, proc
     finally:
@@ -93,13 +113,16 @@ def app_server(
 
 def stop(proc: subprocess.Popen) -> None:
     """Stop a process group we started (SIGTERM, then SIGKILL)."""
-    if proc.poll() is None:
+    if proc.poll() is not None:
+        return
+    try:
         os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+    except ProcessLookupError:  # ended between the poll and the kill
+        pass
 
 
 SITE_CONF = REPO / "deploy" / "strike-atlas.nginx.conf"

@@ -11,10 +11,7 @@ from geo.errors import AtlasError
 
 settings = ui.setup_page("Edit")
 st.title("Add or edit an event")
-editor = ui.editor_login()
-if not editor:
-    st.write("Log in as an editor (sidebar) to add, change or delete events.")
-    st.stop()
+editor = ui.require_editor("add, change or delete events")
 
 events = ui.load_events()
 ss = st.session_state

@@ -135,10 +135,7 @@ def run_bundle(path, editor: str) -> None:
 
 ui.setup_page("Import")
 st.title("Import events")
-editor = ui.editor_login()
-if not editor:
-    st.write("Log in as an editor (sidebar) to import events.")
-    st.stop()
+editor = ui.require_editor("import events")
 upload = st.file_uploader(
     "CSV (ours, ACLED's, UCDP GED's or any table), GeoJSON, GeoPackage, KML, KMZ or a bundle",
     type=["csv", "geojson", "json", "gpkg", "kml", "kmz", "zip"],

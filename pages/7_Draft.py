@@ -15,10 +15,7 @@ from geo.views.mapview import basemap_layer
 
 ui.setup_page("Draft")
 st.title("Draft events from a report")
-editor = ui.editor_login()
-if not editor:
-    st.write("Log in as an editor (sidebar) to draft and save events from a report.")
-    st.stop()
+editor = ui.require_editor("draft and save events from a report")
 
 events = ui.load_events()
 pasted = st.text_area("Paste the report's text", key="draft_text", height=200)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pytest
@@ -10,6 +11,9 @@ import pytest
 from geo.places.placement import fill_places
 from geo.settings import Settings
 from geo.validation import validate_frame
+
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -139,3 +143,40 @@ def _pg_snapshots_in_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyte
     $XDG_CACHE_HOME: in tests, a throw-away folder rather than the user's ~/.cache."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
     yield
+
+
+# -- AppTest pages behind the editor login (test_curation_pages, test_drafting_page, flows) ---
+APP = str(PROJECT / "app.py")
+EDITOR_PASSWORD = "correct horse"
+
+
+@pytest.fixture
+def editor_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """`settings`, exported to the app's environment, with editing on (`EDITOR_PASSWORD`)."""
+    from geo.curation.auth import HASH_ENV, hash_password
+
+    monkeypatch.setenv("STRIKE_ATLAS_DB", settings.db)
+    monkeypatch.setenv("STRIKE_ATLAS_CURATED_DIR", settings.curated_dir)
+    monkeypatch.setenv(HASH_ENV, hash_password(EDITOR_PASSWORD))
+    return settings
+
+
+def app_page(name: str, timeout: float = 60) -> AppTest:
+    """An AppTest of the app switched to `pages/<name>`, which must have run cleanly."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=timeout).run()
+    at.switch_page(f"pages/{name}").run()
+    assert not at.exception
+    return at
+
+
+def log_in(at: AppTest, password: str = EDITOR_PASSWORD, name: str = "Ann") -> AppTest:
+    """Fill the sidebar's editor login as `name` and submit it; returns `at`, rerun."""
+    [who] = [t for t in at.sidebar.text_input if t.label.startswith("Your name")]
+    [secret] = [t for t in at.sidebar.text_input if t.label == "Editor password"]
+    who.input(name)
+    secret.input(password)
+    [button] = [b for b in at.sidebar.button if b.label == "Log in"]
+    button.click().run()
+    return at

@@ -6,62 +6,32 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import make_raw
-from streamlit.testing.v1 import AppTest
+from conftest import app_page, log_in, make_raw
 
-from geo.curation.auth import hash_password
 from geo.curation.decisions import decide, open_candidates
 from geo.settings import Settings
 from geo.store import SQLiteStore, open_store
 from geo.validation import validate_frame
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-HASH = hash_password("correct horse")
-
-
-@pytest.fixture
-def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("STRIKE_ATLAS_DB", settings.db)
-    monkeypatch.setenv("STRIKE_ATLAS_CURATED_DIR", settings.curated_dir)
-    monkeypatch.setenv("STRIKE_ATLAS_EDITOR_PASSWORD_HASH", HASH)
-    return settings
-
-
-def page(name: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page(f"pages/{name}").run()
-    assert not at.exception
-    return at
-
-
-def login(at: AppTest, password: str = "correct horse") -> AppTest:
-    [name] = [t for t in at.sidebar.text_input if t.label.startswith("Your name")]
-    [secret] = [t for t in at.sidebar.text_input if t.label == "Editor password"]
-    name.input("Ann")
-    secret.input(password)
-    [button] = [b for b in at.sidebar.button if b.label == "Log in"]
-    button.click().run()
-    return at
 
 
 def test_read_only_without_password_hash(settings: Settings, monkeypatch) -> None:
     monkeypatch.setenv("STRIKE_ATLAS_DB", settings.db)
     monkeypatch.setenv("STRIKE_ATLAS_CURATED_DIR", settings.curated_dir)
     monkeypatch.delenv("STRIKE_ATLAS_EDITOR_PASSWORD_HASH", raising=False)
-    at = page("4_Edit.py")
+    at = app_page("4_Edit.py")
     assert any("Editing is disabled" in i.value for i in at.info)
     assert not at.button  # no Save / Delete at all
 
 
-def test_wrong_password_is_refused_then_throttled(env: Settings) -> None:
-    at = login(page("4_Edit.py"), "wrong")
+def test_wrong_password_is_refused_then_throttled(editor_env: Settings) -> None:
+    at = log_in(app_page("4_Edit.py"), "wrong")
     assert "Wrong password" in at.sidebar.error[0].value
-    login(at, "correct horse")
+    log_in(at)
     assert any("Too many attempts" in e.value for e in at.sidebar.error)
 
 
-def test_add_event_through_the_form(env: Settings) -> None:
-    at = login(page("4_Edit.py"))
+def test_add_event_through_the_form(editor_env: Settings) -> None:
+    at = log_in(app_page("4_Edit.py"))
     assert "Editing as Ann" in at.sidebar.success[0].value
     at.text_input(key="geo_query").input("Коренево").run()
     [use] = [b for b in at.button if b.label == "Use this place"]
@@ -81,7 +51,7 @@ def test_add_event_through_the_form(env: Settings) -> None:
     [save] = [b for b in at.button if b.label == "Save"]
     save.click().run()
     assert any("Saved sa-" in s.value for s in at.success), [e.value for e in at.error]
-    with open_store(env) as store:
+    with open_store(editor_env) as store:
         added = store.load().query(
             "location == 'Korenevo' and actor1 == 'Military Forces of Ukraine'"
         )
@@ -92,12 +62,12 @@ def test_add_event_through_the_form(env: Settings) -> None:
     assert set(history["reason"]) == {"new report"}
 
 
-def test_edit_conflict_and_delete_restore(env: Settings) -> None:
-    at = login(page("4_Edit.py"))
+def test_edit_conflict_and_delete_restore(editor_env: Settings) -> None:
+    at = log_in(app_page("4_Edit.py"))
     at.radio(key="edit_mode").set_value("Edit an event").run()
     at.selectbox(key="edit_id").set_value("sa-20250703-poltava-recruitment-centre").run()
     # Someone else saves the same event meanwhile.
-    with open_store(env) as store:
+    with open_store(editor_env) as store:
         row, version = store.get("sa-20250703-poltava-recruitment-centre")
         raw = row.to_dict() | {"injuries": 60}
         store.save(
@@ -111,20 +81,20 @@ def test_edit_conflict_and_delete_restore(env: Settings) -> None:
     [save] = [b for b in at.button if b.label == "Save"]
     save.click().run()
     assert any("changed by someone else" in e.value for e in at.error)
-    with open_store(env) as store:
+    with open_store(editor_env) as store:
         assert store.get("sa-20250703-poltava-recruitment-centre")[0]["injuries"] == 60
     # Reload the event (switch away and back), then delete it and restore it.
     at.selectbox(key="edit_id").set_value("sa-20250702-korenevo-gudkov").run()
     at.text_input(key="edit_reason").input("duplicate").run()
     [delete] = [b for b in at.button if b.label == "Delete (reversible)"]
     delete.click().run()
-    with open_store(env) as store:
+    with open_store(editor_env) as store:
         assert "sa-20250702-korenevo-gudkov" in set(store.deleted()["event_id"])
     at.radio(key="edit_mode").set_value("Deleted events").run()
     at.text_input(key="restore_reason").input("not a duplicate").run()
     [restore] = [b for b in at.button if b.label == "Restore"]
     restore.click().run()
-    with open_store(env) as store:
+    with open_store(editor_env) as store:
         assert list(store.history("sa-20250702-korenevo-gudkov")["action"]) == [
             "import",
             "delete",
@@ -132,8 +102,8 @@ def test_edit_conflict_and_delete_restore(env: Settings) -> None:
         ]
 
 
-def test_duplicates_page_merges(env: Settings) -> None:
-    with open_store(env) as store:
+def test_duplicates_page_merges(editor_env: Settings) -> None:
+    with open_store(editor_env) as store:
         dup = make_raw(
             event_id="acled-UKR1",
             event_date="2025-07-03",
@@ -146,7 +116,7 @@ def test_duplicates_page_merges(env: Settings) -> None:
             sources=[{"publisher": "Suspilne", "url": "https://suspilne.media/x"}],
         )
         store.write(validate_frame(pd.DataFrame([dup])))
-    at = login(page("6_Duplicates.py"))
+    at = log_in(app_page("6_Duplicates.py"))
     assert int(at.metric[0].value) >= 1
     pairs = [o for o in at.selectbox(key="dup_pair").options if "acled-UKR1" in o]
     assert pairs, at.selectbox(key="dup_pair").options
@@ -160,7 +130,7 @@ def test_duplicates_page_merges(env: Settings) -> None:
         or b.label == "Merge into acled-UKR1"
     ][:1]
     merge.click().run()
-    with open_store(env) as store:
+    with open_store(editor_env) as store:
         deleted = set(store.deleted()["event_id"])
         assert deleted & {"acled-UKR1", "sa-20250703-poltava-recruitment-centre"}
         assert store.decisions()["decision"].tolist() == ["merge"]

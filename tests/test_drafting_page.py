@@ -3,45 +3,24 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
-import pytest
+from conftest import app_page, log_in
 from streamlit.testing.v1 import AppTest
 
-from geo.curation.auth import hash_password
 from geo.settings import Settings
 from geo.store import open_store
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-HASH = hash_password("correct horse")
 REPORT = (
     "Вчора російський дрон атакував Полтаву: загинули двоє людей, ще п'ятеро поранені. "
     "Мер Києва заявив про підтримку. <script>alert(1)</script>"
 )
 
 
-@pytest.fixture
-def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("STRIKE_ATLAS_DB", settings.db)
-    monkeypatch.setenv("STRIKE_ATLAS_CURATED_DIR", settings.curated_dir)
-    monkeypatch.setenv("STRIKE_ATLAS_EDITOR_PASSWORD_HASH", HASH)
-    return settings
-
-
 def _page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90).run()
-    at.switch_page("pages/7_Draft.py").run()
-    assert not at.exception
-    [name] = [t for t in at.sidebar.text_input if t.label.startswith("Your name")]
-    [secret] = [t for t in at.sidebar.text_input if t.label == "Editor password"]
-    name.input("Ann")
-    secret.input("correct horse")
-    [button] = [b for b in at.sidebar.button if b.label == "Log in"]
-    button.click().run()
-    return at
+    return log_in(app_page("7_Draft.py", timeout=90))
 
 
-def test_paste_draft_and_save(env: Settings) -> None:
+def test_paste_draft_and_save(editor_env: Settings) -> None:
     at = _page()
     at.text_area(key="draft_text").input(REPORT)
     at.text_input(key="draft_url").input("https://example.org/report")
@@ -61,7 +40,7 @@ def test_paste_draft_and_save(env: Settings) -> None:
     [save] = [b for b in at.button if b.label.startswith("Save 1 chosen")]
     save.click().run()
     assert any("Saved sa-" in s.value for s in at.success), [e.value for e in at.error]
-    with open_store(env) as store:
+    with open_store(editor_env) as store:
         stored = store.load()
         new = stored[stored["event_id"] == frame["event_id"].iloc[0]]
         assert len(new) == 1 and new["verification"].iloc[0] == "reported"
@@ -70,14 +49,12 @@ def test_paste_draft_and_save(env: Settings) -> None:
     assert set(history["reason"]) == {"drafted from a report"}
 
 
-def test_read_only_without_login(env: Settings) -> None:
-    at = AppTest.from_file(APP, default_timeout=90).run()
-    at.switch_page("pages/7_Draft.py").run()
-    assert not at.exception
+def test_read_only_without_login(editor_env: Settings) -> None:
+    at = app_page("7_Draft.py", timeout=90)
     assert not [b for b in at.button if b.label == "Draft events"]
 
 
-def test_empty_text_is_a_clear_error(env: Settings) -> None:
+def test_empty_text_is_a_clear_error(editor_env: Settings) -> None:
     at = _page()
     [go] = [b for b in at.button if b.label == "Draft events"]
     go.click().run()
@@ -85,7 +62,7 @@ def test_empty_text_is_a_clear_error(env: Settings) -> None:
     assert any("no text" in e.value for e in at.error)
 
 
-def test_duplicates_shown_next_to_the_draft_and_confirmed(env: Settings) -> None:
+def test_duplicates_shown_next_to_the_draft_and_confirmed(editor_env: Settings) -> None:
     at = _page()
     at.text_area(key="draft_text").input(
         "Une frappe de drone a touché le centre de recrutement de Poltava, faisant deux morts."

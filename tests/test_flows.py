@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import PROJECT, make_raw
+from conftest import PROJECT, log_in, make_raw
 from streamlit.testing.v1 import AppTest
 from test_store_backends import PgServer, _need_postgis, _with_db
 
@@ -575,12 +575,7 @@ def _import_page(monkeypatch, db: str) -> AppTest:
     monkeypatch.setenv("STRIKE_ATLAS_EDITOR_PASSWORD_HASH", hash_password("pw"))
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("pages/5_Import.py").run()
-    [name] = [t for t in at.sidebar.text_input if t.label.startswith("Your name")]
-    [secret] = [t for t in at.sidebar.text_input if t.label == "Editor password"]
-    name.input("Ann")
-    secret.input("pw")
-    [button] = [b for b in at.sidebar.button if b.label == "Log in"]
-    button.click().run()
+    log_in(at, "pw")
     assert not at.exception
     return at
 

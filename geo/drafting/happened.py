@@ -32,7 +32,8 @@ from geo.drafting.lang import (
 )
 
 _WORD_RE: Final = re.compile(r"\d[\d\s ]*\d|\d+|[^\W\d_][\w'’-]*")
-_SUB_TYPES: Final[dict[str | None, str]] = {
+#: The ACLED sub-event type each weapon implies (also what bench/drafting.py scores against).
+SUB_TYPES: Final[dict[str | None, str]] = {
     "drone": "Air/drone strike",
     "aerial bomb": "Air/drone strike",
     "air strike": "Air/drone strike",
@@ -100,7 +101,7 @@ class Happening:
 def sub_event_type(weapon: str | None) -> str:
     """ACLED sub-event type for a weapon: drones, bombs and aircraft are air/drone strikes;
     missiles, artillery and rocket launchers are shelling/artillery/missile attacks."""
-    return _SUB_TYPES.get(weapon, "Shelling/artillery/missile attack")  # type: ignore[arg-type]
+    return SUB_TYPES.get(weapon, "Shelling/artillery/missile attack")  # type: ignore[arg-type]
 
 
 #: A casualty word followed by "none": "загиблих немає", "погибших нет", "no one was killed".

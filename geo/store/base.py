@@ -9,10 +9,11 @@ event, so two curators editing the same event cannot silently overwrite each oth
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
+import numpy as np
 import orjson
 import pandas as pd
 
@@ -123,6 +124,19 @@ def check_set_deleted(
             f"event {event_id!r} is already {'deleted' if deleted else 'not deleted'}"
         )
     return version
+
+
+def admin1_codes_of(rows: Sequence[tuple[object, float, float]]) -> list[tuple[object, str]]:
+    """(key, ISO 3166-2 code) for each (key, longitude, latitude) row whose point is in a
+    region: what both stores' migrations write into `admin1_code` for events stored before it.
+    """
+    from geo.places.regions import place_points  # lazy: boundaries load only when needed
+
+    if not rows:
+        return []
+    keys, lon, lat = zip(*rows, strict=True)
+    codes = place_points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))["admin1_iso"]
+    return [(k, c) for k, c in zip(keys, codes.tolist(), strict=True) if isinstance(c, str)]
 
 
 def history_frame(rows: list[tuple]) -> pd.DataFrame:

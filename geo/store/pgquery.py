@@ -57,6 +57,13 @@ def pushdown(flt: EventFilter) -> tuple[list[str], list[object]]:
     """SQL conditions selecting a superset of what `flt.mask` keeps (usually exactly it)."""
     conds: list[str] = []
     params: list[object] = []
+
+    def matches(column: str, pattern: str | None) -> None:
+        """`column ~ pattern`, unless the pattern is left to Python (None)."""
+        if pattern:
+            conds.append(f"{column} ~ %s")
+            params.append(pattern)
+
     if flt.date_from:
         conds.append("event_date >= %s")
         params.append(pd.Timestamp(flt.date_from).to_pydatetime())
@@ -80,14 +87,9 @@ def pushdown(flt: EventFilter) -> tuple[list[str], list[object]]:
             params += [w, s, n, s, e, n, w, e, s, n]
     if flt.actors:
         pattern = _any_of([a.strip() for a in flt.actors], whole=False)
-        if pattern:
-            conds.append("actor1 ~ %s")
-            params.append(f"(?<![{_WORD}]){pattern}(?![{_WORD}])")
+        matches("actor1", pattern and f"(?<![{_WORD}]){pattern}(?![{_WORD}])")
     if flt.event_types:
-        pattern = _any_of(flt.event_types, whole=True)
-        if pattern:
-            conds.append("event_type ~ %s")
-            params.append(pattern)
+        matches("event_type", _any_of(flt.event_types, whole=True))
     if flt.regions:
         # A row's region is its admin1_code (indexed); rows without one (or with a code not
         # spelled canonically) are judged by `region_mask` in Python, so they all come along.
@@ -98,10 +100,7 @@ def pushdown(flt: EventFilter) -> tuple[list[str], list[object]]:
         )
         params.append(sorted(codes))
     if flt.countries:
-        pattern = _any_of(flt.countries, whole=True)
-        if pattern:
-            conds.append("country ~ %s")
-            params.append(pattern)
+        matches("country", _any_of(flt.countries, whole=True))
     if flt.verification:
         conds.append("verification = ANY(%s)")
         params.append(list(flt.verification))

@@ -12,12 +12,12 @@ import re
 from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
-import numpy as np
 import psycopg
 from psycopg import errors as pgerrors
 
 from geo.errors import StoreError
 from geo.schema import FIELDS, Field
+from geo.store.base import admin1_codes_of
 
 URL_SCHEMES = ("postgresql://", "postgres://", "postgresql+")
 LIVE = "deleted_at IS NULL"
@@ -124,14 +124,10 @@ _REMOVED_TRIGGER = (
 
 def fill_admin1_codes(conn: psycopg.Connection) -> None:
     """Migration step: give every stored event the ISO 3166-2 code of the region of its point."""
-    from geo.places.regions import place_points  # lazy: boundaries load only when needed
-
     rows = conn.execute("SELECT event_id, longitude, latitude FROM events").fetchall()
     if not rows:
         return
-    ids, lon, lat = zip(*rows, strict=True)
-    codes = place_points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))["admin1_iso"]
-    pairs = [(i, c) for i, c in zip(ids, codes.tolist(), strict=True) if isinstance(c, str)]
+    pairs = admin1_codes_of(rows)
     conn.execute('CREATE TEMP TABLE strike_atlas_codes (event_id text COLLATE "C", code text)')
     with conn.cursor() as cur, cur.copy("COPY strike_atlas_codes FROM STDIN") as copy:
         for pair in pairs:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import orjson
 import pandas as pd
 
@@ -24,6 +23,7 @@ from geo.store.base import (
     EventStore,
     NotFoundError,
     Progress,
+    admin1_codes_of,
     check_new_ids,
     check_save,
     check_set_deleted,
@@ -85,18 +85,13 @@ _HISTORY_SQL = [
 
 def fill_admin1_codes(conn: sqlite3.Connection) -> None:
     """Migration step: give every stored event the ISO 3166-2 code of the region of its point."""
-    from geo.places.regions import place_points  # lazy: boundaries load only when needed
-
     rows = conn.execute("SELECT rowid, longitude, latitude FROM events").fetchall()
     if not rows:
         return
-    rowids, lon, lat = zip(*rows, strict=True)
-    codes = place_points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))["admin1_iso"]
     # One statement per region (a few hundred), not one per row (a million).
-    by_code: dict[str, list[int]] = {}
-    for rowid, code in zip(rowids, codes.tolist(), strict=True):
-        if isinstance(code, str):
-            by_code.setdefault(code, []).append(rowid)
+    by_code: dict[str, list[object]] = {}
+    for rowid, code in admin1_codes_of(rows):
+        by_code.setdefault(code, []).append(rowid)
     conn.executemany(
         "UPDATE events SET admin1_code = ? WHERE rowid IN (SELECT value FROM json_each(?))",
         [(code, orjson.dumps(ids).decode()) for code, ids in by_code.items()],

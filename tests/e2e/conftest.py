@@ -14,46 +14,28 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
+from bench.chromium import CHROMIUM, CHROMIUM_ARGS, READY_JS, is_local
+from bench.chromium import MAP_IFRAME as MAP_IFRAME  # the test modules import it from here
+from bench.servers import app_server
+
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 SERVER_TIMEOUT = 60.0
 READY_TIMEOUT = 30_000  # ms
 # The editor password of the curation server (only its scrypt hash reaches the app).
 EDITOR_PASSWORD = "e2e-password"
-MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'  # st_folium draws the map here
-READY_JS = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  return !!app && app.dataset.testScriptState === 'notRunning'
-    && app.dataset.testConnectionState === 'CONNECTED'
-    && !document.querySelector('[data-testid="stSkeleton"]');
-}"""
+CURATOR = "E2E Curator"  # the editor name the curation tests log in with
 
 # The extra curated record: untrusted text in every place a popup or detail view shows it.
 XSS_ID = "test-xss-1"
@@ -75,12 +57,12 @@ def chromium_missing_reason() -> str | None:
     return f"{CHROMIUM} not found (apt-get install chromium); Playwright cannot download it here"
 
 
-def is_local(url: str) -> bool:
-    """True for a request that stays on this machine (or is not a network request at all)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https", "ws", "wss"):
-        return True  # file:, data:, blob:, about:, chrome-error: …
-    return (parts.hostname or "") in LOCAL_HOSTS
+def skip_without_chromium() -> None:
+    """Skip the calling test module when Chromium is missing, except in CI (where the
+    `browser` fixture fails instead). Call it at module level, after the imports."""
+    reason = chromium_missing_reason()
+    if reason and not in_ci():
+        pytest.skip(reason, allow_module_level=True)
 
 
 def xss_record() -> dict:
@@ -131,21 +113,7 @@ class AtlasServer:
     workdir: Path
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-            return resp.status == 200 and resp.read().strip() == b"ok"
-    except OSError:
-        return False
-
-
-def _seed_env(work: Path, *, xss: bool = True, editor_password: str | None = None) -> dict:
+def seed_env(work: Path, *, xss: bool = True, editor_password: str | None = None) -> dict:
     """Environment for the app and the CLI: a new SQLite store seeded from a temp folder."""
     curated = work / "curated"
     curated.mkdir()
@@ -172,55 +140,27 @@ def _seed_env(work: Path, *, xss: bool = True, editor_password: str | None = Non
 def atlas_env(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], Path]:
     """The read-only tests' environment: the curated records plus the XSS record."""
     work = tmp_path_factory.mktemp("atlas")
-    return _seed_env(work), work
+    return seed_env(work), work
 
 
 @contextmanager
-def _run_streamlit(env: dict[str, str], work: Path) -> Iterator[AtlasServer]:
-    """`streamlit run app.py` on a free port; the process group is ended afterwards."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = work / "streamlit.log"
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        # Others edit the sources while the suite runs: no reloads half-way through a test.
-        "--server.fileWatcherType",
-        "none",
-    ]
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        deadline = time.monotonic() + SERVER_TIMEOUT
-        while not _healthy(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                tail = log_path.read_text("utf-8", "replace")[-3000:]
-                why = "exited" if proc.poll() is not None else f"not healthy in {SERVER_TIMEOUT}s"
-                pytest.fail(f"streamlit {why}; log:\n{tail}", pytrace=False)
-            time.sleep(0.25)
+def run_streamlit(env: dict[str, str], work: Path) -> Iterator[AtlasServer]:
+    """`streamlit run app.py` with `env` on a free port (bench/servers.py); ended afterwards."""
+    with ExitStack() as stack:
+        try:
+            url, _ = stack.enter_context(
+                app_server(env["STRIKE_ATLAS_DB"], work, env=env, timeout=SERVER_TIMEOUT)
+            )
+        except RuntimeError as exc:  # not healthy in time: its log, without a traceback
+            pytest.fail(str(exc), pytrace=False)
         yield AtlasServer(url=url, env=env, workdir=work)
-    finally:
-        _stop(proc)
 
 
 @pytest.fixture(scope="session")
 def server(atlas_env: tuple[dict[str, str], Path]) -> Iterator[AtlasServer]:
     """The read-only tests' server (nothing writes to its store)."""
     env, work = atlas_env
-    with _run_streamlit(env, work) as srv:
+    with run_streamlit(env, work) as srv:
         yield srv
 
 
@@ -228,22 +168,9 @@ def server(atlas_env: tuple[dict[str, str], Path]) -> Iterator[AtlasServer]:
 def curation_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AtlasServer]:
     """A server of its own for a module that writes: curated records only, editing enabled."""
     work = tmp_path_factory.mktemp("curation")
-    env = _seed_env(work, xss=False, editor_password=EDITOR_PASSWORD)
-    with _run_streamlit(env, work) as srv:
+    env = seed_env(work, xss=False, editor_password=EDITOR_PASSWORD)
+    with run_streamlit(env, work) as srv:
         yield srv
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
-    except ProcessLookupError:
-        pass
 
 
 @pytest.fixture(scope="session")
@@ -275,7 +202,7 @@ class Session:
 
 
 @contextmanager
-def _browser_session(browser, base: str) -> Iterator[Session]:
+def browser_session(browser, base: str) -> Iterator[Session]:
     """A fresh context (no shared session state) whose page may only talk to localhost."""
     context = browser.new_context(
         viewport={"width": 1400, "height": 1000}, accept_downloads=True, service_workers="block"
@@ -316,14 +243,14 @@ def _browser_session(browser, base: str) -> Iterator[Session]:
 @pytest.fixture
 def atlas(browser, server: AtlasServer) -> Iterator[Session]:
     """A browser session on the read-only server."""
-    with _browser_session(browser, server.url) as session:
+    with browser_session(browser, server.url) as session:
         yield session
 
 
 @pytest.fixture
 def curator(browser, curation_server: AtlasServer) -> Iterator[Session]:
     """A browser session (not logged in) on the curation server."""
-    with _browser_session(browser, curation_server.url) as session:
+    with browser_session(browser, curation_server.url) as session:
         yield session
 
 
@@ -369,3 +296,22 @@ def standalone_map(atlas_env: tuple[dict[str, str], Path]) -> Path:
     assert done.returncode == 0, f"strike-atlas map failed:\n{done.stdout}\n{done.stderr}"
     assert out.is_file() and out.stat().st_size > 0
     return out
+
+
+def log_in(page, password: str = EDITOR_PASSWORD, name: str = CURATOR) -> None:
+    """Fill the sidebar's editor login form and submit it (form inputs commit on submit)."""
+    form = page.locator('[data-testid="stSidebar"] [data-testid="stForm"]')
+    form.get_by_label("Your name (recorded in the history)").fill(name)
+    form.get_by_label("Editor password").fill(password)
+    form.get_by_role("button", name="Log in").click()
+
+
+def log_in_ok(page, name: str = CURATOR) -> None:
+    """Log in as `name` with the right password and wait until the sidebar says so."""
+    from playwright.sync_api import expect
+
+    log_in(page, name=name)
+    expect(
+        page.locator('[data-testid="stSidebar"]').get_by_text(f"Editing as {name}")
+    ).to_be_visible()
+    wait_ready(page)

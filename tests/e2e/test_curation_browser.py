@@ -18,22 +18,21 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import (
-    EDITOR_PASSWORD,
+    CURATOR,
     MAP_IFRAME,
     Session,
-    chromium_missing_reason,
-    in_ci,
+    log_in,
+    log_in_ok,
     open_page,
+    skip_without_chromium,
     wait_ready,
 )
 from .test_browser import events_metric, expect_events_drawn, map_frame
 
-if chromium_missing_reason() and not in_ci():
-    pytest.skip(chromium_missing_reason(), allow_module_level=True)
+skip_without_chromium()
 
 pytestmark = pytest.mark.browser
 
-CURATOR = "E2E Curator"
 PLACE_QUERY_LABEL = "Find a place (any spelling, Latin or Cyrillic)"
 KORENEVO_CHOICE = "Korenevo, Kursk Oblast (RU)"  # the "Candidate" selectbox's label
 KORENEVO_LAT = "51.41065"  # as the Latitude field shows it (format %.5f)
@@ -48,20 +47,6 @@ SAVED = re.compile(r"Saved (sa-(\d{8})-korenevo[\w-]*) \(version \d+\)\.")
 
 def sidebar(page: Page):
     return page.locator('[data-testid="stSidebar"]')
-
-
-def log_in(page: Page, password: str = EDITOR_PASSWORD, name: str = CURATOR) -> None:
-    """Fill the sidebar's editor login form and submit it (form inputs commit on submit)."""
-    form = sidebar(page).locator('[data-testid="stForm"]')
-    form.get_by_label("Your name (recorded in the history)").fill(name)
-    form.get_by_label("Editor password").fill(password)
-    form.get_by_role("button", name="Log in").click()
-
-
-def log_in_ok(page: Page) -> None:
-    log_in(page)
-    expect(sidebar(page).get_by_text(f"Editing as {CURATOR}")).to_be_visible()
-    wait_ready(page)
 
 
 def commit(page: Page, label: str, text: str) -> None:

@@ -12,17 +12,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import (
-    EDITOR_PASSWORD,
-    Session,
-    chromium_missing_reason,
-    in_ci,
-    open_page,
-    wait_ready,
-)
+from .conftest import Session, log_in_ok, open_page, skip_without_chromium, wait_ready
 
-if chromium_missing_reason() and not in_ci():
-    pytest.skip(chromium_missing_reason(), allow_module_level=True)
+skip_without_chromium()
 
 pytestmark = pytest.mark.browser
 
@@ -36,12 +28,7 @@ SAVED = re.compile(r"Saved (sa-\d{8}-sumy[\w-]*);")
 def test_paste_report_and_save_a_draft(curator: Session) -> None:
     page = open_page(curator, "/Draft")
     expect(page.get_by_role("button", name="Draft events")).to_have_count(0)
-    form = page.locator('[data-testid="stSidebar"] [data-testid="stForm"]')
-    form.get_by_label("Your name (recorded in the history)").fill("E2E Drafter")
-    form.get_by_label("Editor password").fill(EDITOR_PASSWORD)
-    form.get_by_role("button", name="Log in").click()
-    expect(page.get_by_text("Editing as E2E Drafter")).to_be_visible()
-    wait_ready(page)
+    log_in_ok(page, name="E2E Drafter")
 
     box = page.get_by_label("Paste the report's text", exact=True)
     box.fill(REPORT)
@@ -88,12 +75,7 @@ def test_upload_html_report(curator: Session, tmp_path: Path) -> None:
         encoding="utf-8",
     )
     page = open_page(curator, "/Draft")
-    form = page.locator('[data-testid="stSidebar"] [data-testid="stForm"]')
-    form.get_by_label("Your name (recorded in the history)").fill("E2E Drafter")
-    form.get_by_label("Editor password").fill(EDITOR_PASSWORD)
-    form.get_by_role("button", name="Log in").click()
-    expect(page.get_by_text("Editing as E2E Drafter")).to_be_visible()
-    wait_ready(page)
+    log_in_ok(page, name="E2E Drafter")
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(report))
     expect(page.get_by_text("report.html")).to_be_visible()  # uploaded
     wait_ready(page)

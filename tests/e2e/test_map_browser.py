@@ -25,17 +25,15 @@ from .conftest import (
     REPO,
     XSS_RECORD_BASE,
     AtlasServer,
-    _browser_session,
-    _run_streamlit,
-    _seed_env,
-    chromium_missing_reason,
-    in_ci,
+    browser_session,
     open_page,
+    run_streamlit,
+    seed_env,
+    skip_without_chromium,
     wait_ready,
 )
 
-if chromium_missing_reason() and not in_ci():
-    pytest.skip(chromium_missing_reason(), allow_module_level=True)
+skip_without_chromium()
 
 pytestmark = pytest.mark.browser
 
@@ -66,7 +64,7 @@ def _record(event_id: str, location: str, lon: float, lat: float, geo_precision:
 def map_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AtlasServer]:
     """Curated records plus 30 events at one point in Kharkiv and one "near" event."""
     work = tmp_path_factory.mktemp("mapserver")
-    env = _seed_env(work, xss=False)
+    env = seed_env(work, xss=False)
     curated = Path(env["STRIKE_ATLAS_CURATED_DIR"])
     records = [
         _record(f"e2e-cluster-{i:02d}", CLUSTER_PLACE, 36.23, 49.99, 1) for i in range(CLUSTER_N)
@@ -76,13 +74,13 @@ def map_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AtlasServer
         (curated / f"{rec['event_id']}.yaml").write_text(
             yaml.safe_dump(rec, sort_keys=False, allow_unicode=True, width=100), "utf-8"
         )
-    with _run_streamlit(env, work) as srv:
+    with run_streamlit(env, work) as srv:
         yield srv
 
 
 @pytest.fixture
 def mapper(browser, map_server: AtlasServer):
-    with _browser_session(browser, map_server.url) as session:
+    with browser_session(browser, map_server.url) as session:
         yield session
 
 

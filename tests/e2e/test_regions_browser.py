@@ -11,11 +11,10 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import Session, chromium_missing_reason, in_ci, open_page
+from .conftest import Session, open_page, skip_without_chromium
 from .test_browser import events_metric, expect_events_drawn, map_frame
 
-if chromium_missing_reason() and not in_ci():
-    pytest.skip(chromium_missing_reason(), allow_module_level=True)
+skip_without_chromium()
 
 pytestmark = pytest.mark.browser
 

@@ -15,11 +15,10 @@ from geo.io.fingerprint import fingerprint
 from geo.settings import Settings
 from geo.store import open_store
 
-from .conftest import AtlasServer, Session, chromium_missing_reason, in_ci, open_page, wait_ready
+from .conftest import AtlasServer, Session, log_in_ok, open_page, skip_without_chromium, wait_ready
 from .test_browser import events_metric, shoot
 
-if chromium_missing_reason() and not in_ci():
-    pytest.skip(chromium_missing_reason(), allow_module_level=True)
+skip_without_chromium()
 
 pytestmark = pytest.mark.browser
 
@@ -85,7 +84,7 @@ def test_import_page_reads_a_my_maps_kmz_through_the_mapping(
 ) -> None:
     from tests.test_kml import my_maps_kml, write_my_maps_kmz
 
-    from .test_curation_browser import assert_stayed_local, log_in_ok
+    from .test_curation_browser import assert_stayed_local
 
     path = tmp_path / "my-maps.kmz"
     write_my_maps_kmz(path, my_maps_kml())
