@@ -37,20 +37,25 @@ def test_events_geojson_is_compact_and_escaped(events: pd.DataFrame) -> None:
     doc = events_geojson(events)
     assert len(doc["features"]) == 4
     feat = doc["features"][0]
-    assert set(feat["properties"]) == {"s", "t", "p", "title", "popup"}
+    assert set(feat["properties"]) == {"s", "t", "p", "title", "q"}
     assert feat["properties"]["p"] == 1
     assert SIDE_NAMES[feat["properties"]["s"]] == "Russia"
-    assert "&lt;script&gt;" in feat["properties"]["popup"]
+    # Plain values: the page escapes them when it builds the popup (tests/test_popups.py).
+    assert feat["properties"]["q"]["n"] == "<script>alert(1)</script>"
     assert feat["geometry"]["coordinates"] == [34.55367, 49.58925]  # lon, lat
 
 
 def test_many_events_are_aggregated(events: pd.DataFrame) -> None:
     layer = events_layer(events, max_markers=2)
-    children = list(layer._children.values())
-    circles = [c for c in children if isinstance(c, folium.CircleMarker)]
-    assert circles and all(isinstance(c, (folium.CircleMarker, FitView)) for c in children)
+    (grid,) = [c for c in layer._children.values() if isinstance(c, folium.GeoJson)]
     cells = grid_aggregate(events, 1.0)
     assert cells["count"].sum() == len(events)
+    # One layer of circles (one rendered element, not one per cell), counts in properties.
+    props = [f["properties"] for f in grid.data["features"]]
+    assert sum(p["n"] for p in props) == len(events)
+    assert all(4 <= p["r"] <= 20 and SIDE_NAMES[p["s"]] for p in props)
+    script = folium.Map(tiles=None).add_child(layer).get_root().render()
+    assert "L.circleMarker" in script and "click to show this area" in script
 
 
 def test_occupied_layer_labels() -> None:

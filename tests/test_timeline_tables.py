@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -117,3 +118,16 @@ def test_detail_rows_list_sources(events: pd.DataFrame) -> None:
     values = dict(zip(rows["field"], rows["value"], strict=True))
     assert values["location"] == "Korenevo"
     assert values["source 1"].startswith("Ukrainska Pravda · https://")
+
+
+def test_spans_match_date_span_for_every_day() -> None:
+    from geo.views.popups import date_span
+    from geo.views.timeline import spans
+
+    days = pd.Series(pd.date_range("2023-12-20", "2025-03-10", freq="D"))
+    for precision in (2, 3):
+        prec = np.full(len(days), precision)
+        start, end = spans(days, prec)
+        expected = [date_span(d, precision) for d in days]
+        assert list(pd.to_datetime(start)) == [e[0] for e in expected]
+        assert list(pd.to_datetime(end)) == [e[1] for e in expected]
