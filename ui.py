@@ -434,7 +434,9 @@ def cite_view(selected: pd.DataFrame, page: str = "") -> None:
     """
     settings = get_settings()
     flt: EventFilter = st.session_state.get(_FILTER) or EventFilter()
-    revision = store_revision()
+    # The revision the shown events were loaded at (asked at most every few seconds, and at
+    # once after this process wrote): no store round trip per rerun.
+    revision = _revision_clock().revision(settings.db)
     view = urlencode(flt.to_query(), doseq=True)  # the same selection on every page
     with st.expander("Cite this view"):
         asked = st.session_state.setdefault(_CITE_ASKED, set())

@@ -1,5 +1,6 @@
 """Map: the matching events on the offline map, with overlays and the timeline."""
 
+import orjson
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -17,7 +18,7 @@ from geo.views.mapview import (
     latest_events,
     playback_map,
 )
-from geo.views.timeline import bin_unit, binned_counts, brushed_range, timeline_chart
+from geo.views.timeline import bin_unit, binned_counts, brushed_range, chart_json
 
 settings = ui.setup_page("Map")
 # The label language lives in the URL (?lang=uk) next to the filter; read it before the
@@ -117,8 +118,12 @@ else:
         f"Events per {unit}; pale dashed bands are events dated only to a week or a month, "
         "over the whole span. Drag across the chart to set From/To."
     )
-    brushed = st.altair_chart(
-        timeline_chart(counts, unit), width="stretch", on_select="rerun", key="timeline"
+    # The chart's spec (data included) once per filter, as JSON: building it costs more than
+    # the rest of the rerun, and Streamlit may change the dict it is given (so each run gets
+    # its own copy).
+    spec = ui.derived(events, flt, "timeline_spec", lambda _: chart_json(counts, unit))
+    brushed = st.vega_lite_chart(
+        spec=orjson.loads(spec), width="stretch", on_select="rerun", key="timeline"
     )
     span = brushed_range(brushed)
     if span and span != st.session_state.get("_sa_last_brush"):

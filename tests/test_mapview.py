@@ -193,3 +193,14 @@ def test_base_map_fetches_static_layers(tmp_path) -> None:
     files = dict(source.files)
     assert f"/app/static/basemap/{files['rivers']}" in html
     assert all((tmp_path / name).is_file() for name in files.values())
+
+
+def test_sides_of_a_categorical_column_match_the_plain_one() -> None:
+    actors = pd.Series(
+        ["Military Forces of Russia", None, "Government of Ukraine", "Wagner Group", "Police"] * 3,
+        name="actor1",
+    )
+    plain = sides(actors.astype("string"))
+    fast = sides(actors.astype("category"))
+    pd.testing.assert_series_equal(fast, plain)
+    assert fast.tolist()[:5] == ["Russia", "Other", "Ukraine", "Russia", "Other"]

@@ -131,3 +131,15 @@ def test_spans_match_date_span_for_every_day() -> None:
         expected = [date_span(d, precision) for d in days]
         assert list(pd.to_datetime(start)) == [e[0] for e in expected]
         assert list(pd.to_datetime(end)) == [e[1] for e in expected]
+
+
+def test_chart_json_is_the_validated_spec(events: pd.DataFrame) -> None:
+    import json
+
+    import orjson
+
+    from geo.views.timeline import chart_json
+
+    counts = binned_counts(events)
+    spec = timeline_chart(counts).to_dict()  # validated against the Vega-Lite schema
+    assert orjson.loads(chart_json(counts)) == json.loads(json.dumps(spec))

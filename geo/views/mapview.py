@@ -308,12 +308,13 @@ def focus_bounds(frame: pd.DataFrame) -> Bounds | None:
     a tenth of the selection (a diplomatic event in Washington does not zoom the map out to
     the Atlantic). They stay on the map; the user pans or uses "Reset view" to see them.
     """
-    kinetic = (frame["event_type"].astype("string") != "Strategic developments").fillna(True)
-    if kinetic.any() and not kinetic.all():
-        frame = frame[kinetic.to_numpy()]
+    # Columns as arrays, never a copy of the frame (a selection may hold a million rows).
+    kinetic = (frame["event_type"] != "Strategic developments").fillna(True).to_numpy(bool)
     lon = frame["longitude"].to_numpy(dtype=float)
     lat = frame["latitude"].to_numpy(dtype=float)
     ok = np.isfinite(lon) & np.isfinite(lat)
+    if kinetic.any() and not kinetic.all():
+        ok &= kinetic
     lon, lat = lon[ok], lat[ok]
     if lon.size == 0:
         return None
