@@ -179,12 +179,15 @@ def load_events() -> pd.DataFrame:
 
 
 SELECTION_BUDGET_ROWS = 2_000_000  # matching rows kept per process, over all filters
+# Each filter counts as at least this many rows: at most 100 small selections are kept, with
+# their rendered map layers (up to ~1 MB each for 1,500 markers).
+SELECTION_MIN_ROWS = 20_000
 
 
 @st.cache_resource
 def _view_cache() -> ViewCache:
     """One cache per process, shared by every session (what it hands out is read-only)."""
-    return ViewCache(budget_rows=SELECTION_BUDGET_ROWS)
+    return ViewCache(budget_rows=SELECTION_BUDGET_ROWS, min_entry_rows=SELECTION_MIN_ROWS)
 
 
 def select_events(events: pd.DataFrame, flt: EventFilter) -> pd.DataFrame:
