@@ -1,6 +1,7 @@
 """Map builders: the objects they return and the HTML they render."""
 
 import folium
+import numpy as np
 import pandas as pd
 import pytest
 from folium.plugins import MarkerCluster
@@ -204,3 +205,25 @@ def test_sides_of_a_categorical_column_match_the_plain_one() -> None:
     fast = sides(actors.astype("category"))
     pd.testing.assert_series_equal(fast, plain)
     assert fast.tolist()[:5] == ["Russia", "Other", "Ukraine", "Russia", "Other"]
+
+
+def test_grid_aggregate_matches_a_plain_groupby() -> None:
+    from bench.synthetic import synthetic_events
+
+    frame = synthetic_events(5000)
+    cells = grid_aggregate(frame, 0.5)
+    gx = np.floor(frame["longitude"] / 0.5).astype(int)
+    gy = np.floor(frame["latitude"] / 0.5).astype(int)
+    side = sides(frame["actor1"]).astype(str)
+    table = pd.DataFrame({"gx": gx, "gy": gy, "side": side})
+    expected = table.groupby(["gx", "gy"]).size()
+    got = {
+        (int(np.floor(x / 0.5)), int(np.floor(y / 0.5))): n
+        for x, y, n in zip(cells["longitude"], cells["latitude"], cells["count"], strict=True)
+    }
+    assert got == {k: int(v) for k, v in expected.items()}
+    assert cells["count"].is_monotonic_decreasing
+    per_side = table.groupby(["gx", "gy", "side"]).size()
+    for x, y, s in zip(cells["longitude"], cells["latitude"], cells["side"], strict=True):
+        here = per_side.loc[(int(np.floor(x / 0.5)), int(np.floor(y / 0.5)))]
+        assert here[s] == here.max()  # the side that acted most there (any of a tie)

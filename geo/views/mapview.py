@@ -266,21 +266,35 @@ def grid_cell_size(frame: pd.DataFrame, target_cells: int = 600) -> float:
 
 
 def grid_aggregate(frame: pd.DataFrame, cell: float) -> pd.DataFrame:
-    """Counts per grid cell with the cell centre and the side that acted most there."""
-    gx = np.floor(frame["longitude"].to_numpy() / cell).astype(np.int64)
-    gy = np.floor(frame["latitude"].to_numpy() / cell).astype(np.int64)
-    side = sides(frame["actor1"]).cat.codes.to_numpy()
-    table = pd.DataFrame({"gx": gx, "gy": gy, "side": side})
-    counts = table.groupby(["gx", "gy", "side"], observed=True).size().rename("n").reset_index()
-    total = counts.groupby(["gx", "gy"])["n"].sum().rename("count")
-    top = counts.sort_values("n").groupby(["gx", "gy"]).tail(1).set_index(["gx", "gy"])["side"]
-    out = pd.concat([total, top], axis=1).reset_index()
-    out["longitude"] = (out["gx"] + 0.5) * cell
-    out["latitude"] = (out["gy"] + 0.5) * cell
-    out["side"] = [SIDE_NAMES[i] for i in out["side"]]
-    return out[["longitude", "latitude", "count", "side"]].sort_values(
-        "count", ascending=False, ignore_index=True
+    """Counts per grid cell with the cell centre and the side that acted most there.
+
+    Counted on integer keys (cell, side) with numpy, a million rows in tens of milliseconds.
+    """
+    columns = ["longitude", "latitude", "count", "side"]
+    if frame.empty:
+        return pd.DataFrame({c: [] for c in columns})
+    gx = np.floor(frame["longitude"].to_numpy(dtype=float) / cell).astype(np.int64)
+    gy = np.floor(frame["latitude"].to_numpy(dtype=float) / cell).astype(np.int64)
+    side = sides(frame["actor1"]).cat.codes.to_numpy().astype(np.int64)
+    x0, y0 = gx.min(), gy.min()
+    height = int(gy.max() - y0) + 1
+    key = ((gx - x0) * height + (gy - y0)) * 4 + side
+    pairs, n = np.unique(key, return_counts=True)  # one row per (cell, side), sorted by cell
+    cells, at = np.unique(pairs // 4, return_index=True)
+    group = np.repeat(np.arange(len(cells)), np.diff(np.r_[at, len(pairs)]))
+    total = np.bincount(group, weights=n).astype(np.int64)
+    # The most frequent side per cell: order by (cell, count) and take each cell's last.
+    order = np.lexsort((n, group))
+    top = (pairs % 4)[order][np.r_[at[1:], len(pairs)] - 1]
+    out = pd.DataFrame(
+        {
+            "longitude": ((cells // height) + x0 + 0.5) * cell,
+            "latitude": ((cells % height) + y0 + 0.5) * cell,
+            "count": total,
+            "side": [SIDE_NAMES[i] for i in top],
+        }
     )
+    return out.sort_values("count", ascending=False, ignore_index=True, kind="stable")
 
 
 def cell_bounds(lon: float, lat: float, cell: float) -> Bounds:
