@@ -179,12 +179,15 @@ def load_events() -> pd.DataFrame:
 
 
 SELECTION_BUDGET_ROWS = 2_000_000  # matching rows kept per process, over all filters
+# Each filter counts as at least this many rows: at most 100 small selections are kept, with
+# their rendered map layers (up to ~1 MB each for 1,500 markers).
+SELECTION_MIN_ROWS = 20_000
 
 
 @st.cache_resource
 def _view_cache() -> ViewCache:
     """One cache per process, shared by every session (what it hands out is read-only)."""
-    return ViewCache(budget_rows=SELECTION_BUDGET_ROWS)
+    return ViewCache(budget_rows=SELECTION_BUDGET_ROWS, min_entry_rows=SELECTION_MIN_ROWS)
 
 
 def select_events(events: pd.DataFrame, flt: EventFilter) -> pd.DataFrame:
@@ -434,7 +437,9 @@ def cite_view(selected: pd.DataFrame, page: str = "") -> None:
     """
     settings = get_settings()
     flt: EventFilter = st.session_state.get(_FILTER) or EventFilter()
-    revision = store_revision()
+    # The revision the shown events were loaded at (asked at most every few seconds, and at
+    # once after this process wrote): no store round trip per rerun.
+    revision = _revision_clock().revision(settings.db)
     view = urlencode(flt.to_query(), doseq=True)  # the same selection on every page
     with st.expander("Cite this view"):
         asked = st.session_state.setdefault(_CITE_ASKED, set())

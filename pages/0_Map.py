@@ -1,10 +1,11 @@
 """Map: the matching events on the offline map, with overlays and the timeline."""
 
-import folium
+import orjson
 import streamlit as st
 from streamlit_folium import st_folium
 
 import ui
+import ui_map
 from geo.places.label_names import LABEL_LANGUAGES
 from geo.views.basemap import DEFAULT_LANG, StaticSource, static_url_for
 from geo.views.catalog import control_timeline
@@ -17,7 +18,7 @@ from geo.views.mapview import (
     latest_events,
     playback_map,
 )
-from geo.views.timeline import bin_unit, binned_counts, brushed_range, timeline_chart
+from geo.views.timeline import bin_unit, binned_counts, brushed_range, chart_json
 
 settings = ui.setup_page("Map")
 # The label language lives in the URL (?lang=uk) next to the filter; read it before the
@@ -25,7 +26,7 @@ settings = ui.setup_page("Map")
 asked = st.query_params.get("lang", st.session_state.get("_sa_lang", DEFAULT_LANG))
 events = ui.load_events()
 flt = ui.sidebar_filter(events, page="map")
-selected = flt.apply(events)
+selected = ui.select_events(events, flt)
 langs = list(LABEL_LANGUAGES)
 lang = st.sidebar.selectbox(
     "Map labels",
@@ -64,25 +65,36 @@ c2.caption(
 # reruns the script: with markers nothing is sent back; with grid counts only a click is, and
 # a click on a cell narrows the filter to that cell (drill-down).
 aggregated = len(selected) > settings.max_markers
-layers = [events_layer(selected, max_markers=settings.max_markers, area=flt.bbox)]
 timeline = control_timeline(settings)
-if timeline is not None and len(events):
-    day = flt.date_to or events["event_date"].max().date()
-    layers.append(control_layer(timeline.layer_at(day), day, attribution=timeline.attribution))
+day = (flt.date_to or events["event_date"].max().date()) if len(events) else None
+
+
+def _layers(rows):  # the filter's events (and the control map at its end date)
+    layers = [events_layer(rows, max_markers=settings.max_markers, area=flt.bbox)]
+    if timeline is not None and day is not None:
+        layers.append(control_layer(timeline.layer_at(day), day, attribution=timeline.attribution))
+    return layers
+
+
+if timeline is not None and day is not None:
     shown = timeline.snapshot_at(day)
     c2.caption(
         f"Control of territory at the end of the range ({day}): "
         + (f"map of {shown}" if shown else "no control map that early")
         + (f" · {timeline.attribution}" if timeline.attribution else "")
     )
-clicked = st_folium(
-    base_map(online_tiles=settings.online_tiles, lang=lang, source=source),
+# Rendered once: the static map per process and language, the layers per filter.
+clicked = ui_map.map_view(
+    base_key=("map", lang, settings.online_tiles, source),
+    build_base=lambda: base_map(online_tiles=settings.online_tiles, lang=lang, source=source),
+    events=events,
+    flt=flt,
+    layers_key=f"events-{settings.max_markers}-{settings.control_dir}",
+    build_layers=_layers,
     key=f"atlas-map-{lang}",
     height=560,
-    use_container_width=True,
-    feature_group_to_add=layers,
-    layer_control=folium.LayerControl(collapsed=True),
     returned_objects=["last_object_clicked"] if aggregated else [],
+    layer_control=True,
 )
 if aggregated:
     st.info(
@@ -93,10 +105,11 @@ if aggregated:
     hit = (clicked or {}).get("last_object_clicked")
     if hit and hit != st.session_state.get("_sa_last_cell"):
         st.session_state["_sa_last_cell"] = hit
-        ui.set_area(cell_bounds(hit["lng"], hit["lat"], grid_cell_size(selected)))
+        cell = ui.derived(events, flt, "grid_cell", grid_cell_size)
+        ui.set_area(cell_bounds(hit["lng"], hit["lat"], cell))
 
 st.subheader("Timeline")
-counts = binned_counts(selected)
+counts = ui.derived(events, flt, "binned_counts", binned_counts)
 if counts.empty:
     st.write("No events match the filter.")
 else:
@@ -105,8 +118,12 @@ else:
         f"Events per {unit}; pale dashed bands are events dated only to a week or a month, "
         "over the whole span. Drag across the chart to set From/To."
     )
-    brushed = st.altair_chart(
-        timeline_chart(counts, unit), width="stretch", on_select="rerun", key="timeline"
+    # The chart's spec (data included) once per filter, as JSON: building it costs more than
+    # the rest of the rerun, and Streamlit may change the dict it is given (so each run gets
+    # its own copy).
+    spec = ui.derived(events, flt, "timeline_spec", lambda _: chart_json(counts, unit))
+    brushed = st.vega_lite_chart(
+        spec=orjson.loads(spec), width="stretch", on_select="rerun", key="timeline"
     )
     span = brushed_range(brushed)
     if span and span != st.session_state.get("_sa_last_brush"):

@@ -6,13 +6,14 @@ import ui
 from geo.views.popups import popup_html
 from geo.views.tables import event_detail_rows, events_table
 
-_, _, _, selected = ui.filtered_page("Events", page="events")
+_, events, flt, selected = ui.filtered_page("Events", page="events")
 ui.cite_view(selected, page="Events")
-st.dataframe(events_table(selected), hide_index=True, width="stretch")
+table = ui.derived(events, flt, "events_table", events_table)  # sorted once per filter
+st.dataframe(table, hide_index=True, width="stretch")
 
 if len(selected):
     st.subheader("Event detail")
-    ids = events_table(selected)["event_id"].tolist()  # newest first, as in the table
+    ids = table["event_id"].tolist()  # newest first, as in the table
     chosen = st.selectbox("Event", ids, key="detail_event")
     row = selected[selected["event_id"] == chosen].iloc[0]
     st.table(event_detail_rows(row))

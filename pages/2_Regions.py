@@ -3,9 +3,9 @@ top regions week by week, and the tables."""
 
 import altair as alt
 import streamlit as st
-from streamlit_folium import st_folium
 
 import ui
+import ui_map
 from geo.places.regions import region_counts, status_counts
 from geo.views.basemap import StaticSource, static_url_for
 from geo.views.mapview import base_map
@@ -19,7 +19,7 @@ from geo.views.regionmap import (
     weekly_top_regions,
 )
 
-_, _, _, selected = ui.filtered_page("Regions", page="regions")
+_, events, flt, selected = ui.filtered_page("Regions", page="regions")
 ui.cite_view(selected, page="Regions")
 per_capita = st.toggle(
     f"Per {PER:,} inhabitants",
@@ -27,7 +27,13 @@ per_capita = st.toggle(
     help="Divides by the population of each region's towns in the GeoNames gazetteer "
     "(an estimate; rural population is not counted). Regions without one stay grey.",
 )
-values = region_values(selected, per_capita=per_capita)
+# Per filter, once for every session: the counts, the weekly chart and the tables.
+values = ui.derived(
+    events,
+    flt,
+    f"region_values-{per_capita}",
+    lambda rows: region_values(rows, per_capita=per_capita),
+)
 
 
 @st.cache_resource
@@ -44,12 +50,15 @@ st.caption(
     + "). Thick purple border: annexed by Russia (2014); dashed orange: claimed (2022). "
     "Click a region to filter on it."
 )
-clicked = st_folium(
-    base_map(source=source, overlays=False),
+clicked = ui_map.map_view(
+    base_key=("regions", source),
+    build_base=lambda: base_map(source=source, overlays=False),
+    events=events,
+    flt=flt,
+    layers_key=f"choropleth-{per_capita}",
+    build_layers=lambda _: [choropleth_layer(values, per_capita=per_capita)],
     key="regions-map",
     height=520,
-    use_container_width=True,
-    feature_group_to_add=[choropleth_layer(values, per_capita=per_capita)],
     returned_objects=["last_object_clicked_tooltip"],
 )
 iso = clicked_iso((clicked or {}).get("last_object_clicked_tooltip"))
@@ -58,7 +67,7 @@ if iso and iso != st.session_state.get("_sa_last_region"):
     ui.narrow(region=region_filter_value(iso))
 
 st.subheader("Top regions, week by week")
-weekly = weekly_top_regions(selected)
+weekly = ui.derived(events, flt, "weekly_top_regions", weekly_top_regions)
 if weekly.empty:
     st.write("No events match the filter.")
 else:
@@ -75,6 +84,10 @@ else:
     )
     st.altair_chart(chart, width="stretch")
 st.subheader("By status of the region (from the event's coordinates)")
-st.dataframe(status_counts(selected), hide_index=True, width="stretch")
+st.dataframe(
+    ui.derived(events, flt, "status_counts", status_counts), hide_index=True, width="stretch"
+)
 st.subheader("By region")
-st.dataframe(region_counts(selected), hide_index=True, width="stretch")
+st.dataframe(
+    ui.derived(events, flt, "region_counts", region_counts), hide_index=True, width="stretch"
+)

@@ -1,6 +1,7 @@
 """Map builders: the objects they return and the HTML they render."""
 
 import folium
+import numpy as np
 import pandas as pd
 import pytest
 from folium.plugins import MarkerCluster
@@ -37,20 +38,25 @@ def test_events_geojson_is_compact_and_escaped(events: pd.DataFrame) -> None:
     doc = events_geojson(events)
     assert len(doc["features"]) == 4
     feat = doc["features"][0]
-    assert set(feat["properties"]) == {"s", "t", "p", "title", "popup"}
+    assert set(feat["properties"]) == {"s", "t", "p", "title", "q"}
     assert feat["properties"]["p"] == 1
     assert SIDE_NAMES[feat["properties"]["s"]] == "Russia"
-    assert "&lt;script&gt;" in feat["properties"]["popup"]
+    # Plain values: the page escapes them when it builds the popup (tests/test_popups.py).
+    assert feat["properties"]["q"]["n"] == "<script>alert(1)</script>"
     assert feat["geometry"]["coordinates"] == [34.55367, 49.58925]  # lon, lat
 
 
 def test_many_events_are_aggregated(events: pd.DataFrame) -> None:
     layer = events_layer(events, max_markers=2)
-    children = list(layer._children.values())
-    circles = [c for c in children if isinstance(c, folium.CircleMarker)]
-    assert circles and all(isinstance(c, (folium.CircleMarker, FitView)) for c in children)
+    (grid,) = [c for c in layer._children.values() if isinstance(c, folium.GeoJson)]
     cells = grid_aggregate(events, 1.0)
     assert cells["count"].sum() == len(events)
+    # One layer of circles (one rendered element, not one per cell), counts in properties.
+    props = [f["properties"] for f in grid.data["features"]]
+    assert sum(p["n"] for p in props) == len(events)
+    assert all(4 <= p["r"] <= 20 and SIDE_NAMES[p["s"]] for p in props)
+    script = folium.Map(tiles=None).add_child(layer).get_root().render()
+    assert "L.circleMarker" in script and "click to show this area" in script
 
 
 def test_occupied_layer_labels() -> None:
@@ -188,3 +194,36 @@ def test_base_map_fetches_static_layers(tmp_path) -> None:
     files = dict(source.files)
     assert f"/app/static/basemap/{files['rivers']}" in html
     assert all((tmp_path / name).is_file() for name in files.values())
+
+
+def test_sides_of_a_categorical_column_match_the_plain_one() -> None:
+    actors = pd.Series(
+        ["Military Forces of Russia", None, "Government of Ukraine", "Wagner Group", "Police"] * 3,
+        name="actor1",
+    )
+    plain = sides(actors.astype("string"))
+    fast = sides(actors.astype("category"))
+    pd.testing.assert_series_equal(fast, plain)
+    assert fast.tolist()[:5] == ["Russia", "Other", "Ukraine", "Russia", "Other"]
+
+
+def test_grid_aggregate_matches_a_plain_groupby() -> None:
+    from bench.synthetic import synthetic_events
+
+    frame = synthetic_events(5000)
+    cells = grid_aggregate(frame, 0.5)
+    gx = np.floor(frame["longitude"] / 0.5).astype(int)
+    gy = np.floor(frame["latitude"] / 0.5).astype(int)
+    side = sides(frame["actor1"]).astype(str)
+    table = pd.DataFrame({"gx": gx, "gy": gy, "side": side})
+    expected = table.groupby(["gx", "gy"]).size()
+    got = {
+        (int(np.floor(x / 0.5)), int(np.floor(y / 0.5))): n
+        for x, y, n in zip(cells["longitude"], cells["latitude"], cells["count"], strict=True)
+    }
+    assert got == {k: int(v) for k, v in expected.items()}
+    assert cells["count"].is_monotonic_decreasing
+    per_side = table.groupby(["gx", "gy", "side"]).size()
+    for x, y, s in zip(cells["longitude"], cells["latitude"], cells["side"], strict=True):
+        here = per_side.loc[(int(np.floor(x / 0.5)), int(np.floor(y / 0.5)))]
+        assert here[s] == here.max()  # the side that acted most there (any of a tie)

@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -117,3 +118,79 @@ def test_detail_rows_list_sources(events: pd.DataFrame) -> None:
     values = dict(zip(rows["field"], rows["value"], strict=True))
     assert values["location"] == "Korenevo"
     assert values["source 1"].startswith("Ukrainska Pravda · https://")
+
+
+def test_spans_match_date_span_for_every_day() -> None:
+    from geo.views.popups import date_span
+    from geo.views.timeline import spans
+
+    days = pd.Series(pd.date_range("2023-12-20", "2025-03-10", freq="D"))
+    for precision in (2, 3):
+        prec = np.full(len(days), precision)
+        start, end = spans(days, prec)
+        expected = [date_span(d, precision) for d in days]
+        assert list(pd.to_datetime(start)) == [e[0] for e in expected]
+        assert list(pd.to_datetime(end)) == [e[1] for e in expected]
+
+
+def test_chart_json_is_the_validated_spec(events: pd.DataFrame) -> None:
+    import json
+
+    import orjson
+
+    from geo.views.timeline import chart_json
+
+    counts = binned_counts(events)
+    spec = timeline_chart(counts, "week").to_dict()  # validated against the Vega-Lite schema
+    ours = orjson.loads(chart_json(counts, "week"))
+    # Same spec but for the names altair makes up (dataset hashes, a view counter).
+    names = {}
+    for layer, name in zip(spec["layer"], ("exact", "vague"), strict=True):
+        names[layer["data"]["name"]] = name
+        layer["data"]["name"] = name
+    spec["datasets"] = {names[k]: v for k, v in spec["datasets"].items()}
+    spec["layer"][0]["name"] = spec["params"][0]["views"][0] = "view_bars"
+    assert ours == json.loads(json.dumps(spec))
+    assert ours["datasets"]["exact"] and ours["datasets"]["vague"]  # both kinds present
+
+
+def _reference_binned_counts(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """The plain pandas way (periods, one date_span per row): what binned_counts must equal."""
+    from geo.views.popups import date_span
+    from geo.views.styling import sides
+
+    dates = frame["event_date"].dt.normalize()
+    side = sides(frame["actor1"]).astype(str)
+    prec = frame["time_precision"].fillna(1).astype(int).to_numpy()
+    exact = prec <= 1
+    rule = {"day": "D", "week": "W-SUN", "month": "M"}[unit]
+    period = dates[exact].dt.to_period(rule)
+    table = pd.DataFrame({"p": period, "side": side[exact]})
+    a = table.groupby(["p", "side"]).size().rename("events").reset_index()
+    a["start"] = a["p"].dt.start_time
+    a["end"] = a["p"].dt.end_time.dt.normalize()
+    a["exact"] = True
+    got = [date_span(d, p) for d, p in zip(dates[~exact], prec[~exact], strict=True)]
+    table = pd.DataFrame(
+        {"start": [g[0] for g in got], "end": [g[1] for g in got], "side": side[~exact]}
+    )
+    b = table.groupby(["start", "end", "side"]).size().rename("events").reset_index()
+    b["exact"] = False
+    out = pd.concat([a, b], ignore_index=True)[["start", "end", "side", "events", "exact"]]
+    return out
+
+
+@pytest.mark.parametrize("unit", ["day", "week", "month"])
+def test_binned_counts_match_the_plain_pandas_way(unit: str) -> None:
+    from bench.synthetic import synthetic_events
+
+    frame = synthetic_events(3000)
+    frame.loc[frame.index[:5], "event_date"] = pd.Timestamp("1968-02-29")  # before 1970
+    ours = binned_counts(frame, unit)
+    ref = _reference_binned_counts(frame, unit)
+    cols = ["start", "end", "side", "exact"]
+    ours = ours.sort_values(cols, ignore_index=True)
+    ref = ref.sort_values(cols, ignore_index=True)
+    assert ours["events"].sum() == len(frame)
+    assert ours[cols].astype(str).equals(ref[cols].astype(str))
+    assert ours["events"].tolist() == ref["events"].tolist()

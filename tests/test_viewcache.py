@@ -157,3 +157,13 @@ def test_revision_clock_does_not_remember_a_failure() -> None:
         clock.revision("db")
     with pytest.raises(ConnectionError):  # asked again, not a cached error
         clock.revision("db")
+
+
+def test_small_selections_weigh_at_least_the_minimum() -> None:
+    events = frame(10)
+    cache = ViewCache(budget_rows=10, min_entry_rows=5)
+    start = pd.Timestamp("2024-01-01")
+    for k in range(5):  # each filter matches at most a row or two but weighs five
+        day = (start + pd.Timedelta(days=k)).date()
+        cache.selected(events, EventFilter.build(date_from=day, date_to=day))
+    assert len(cache) == 2 and cache.rows == 10

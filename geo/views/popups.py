@@ -136,3 +136,81 @@ def popup_html(row: Mapping) -> str:
         f"<div class='sa-popup' data-event-id='{_text(row['event_id'])}'>{body}"
         f"<div><b>Sources:</b>{sources_html(row['sources']) or ' none recorded'}</div></div>"
     )
+
+
+# -- Popups built in the browser ---------------------------------------------------------------
+# The map sends each event's popup as compact plain values (`popup_props`) and the page builds
+# the same HTML as `popup_html` with `POPUP_JS`, escaping every value there: no markup per
+# event crosses the wire (a third of the bytes: folium's JSON writes each `<` as `\u003c`).
+
+
+def _opt(value: object) -> str | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return None
+    return str(value)
+
+
+def _source_props(src: Mapping) -> list:
+    """[label, href or None, meta or None, quote or None] of one source, as `sources_html`."""
+    url = src.get("url")
+    label = _opt(src.get("publisher")) or _opt(url) or ""
+    href = quote(str(url).strip(), safe=":/?#[]@!$&()*+,;=%~-._") if is_http_url(url) else None
+    meta = ", ".join(str(v) for v in (src.get("published"), src.get("language")) if v)
+    return [label, href, meta or None, _opt(src.get("quote")) or None]
+
+
+def popup_props(row: Mapping) -> dict:
+    """One event's popup as plain (unescaped) values for `POPUP_JS`; absent ones left out."""
+    actors = _opt(row["actor1"]) or ""
+    if _opt(row.get("actor2")) is not None:
+        actors += f" → {row['actor2']}"
+    props = {
+        "e": _opt(row["event_type"]) or "",
+        "u": _opt(row["sub_event_type"]),
+        "d": date_label(row["event_date"], row["time_precision"]),
+        "l": place_label(row),
+        "a": actors,
+        "g": _opt(row["target"]),
+        "w": _opt(row["weapon"]),
+        "c": f"{_count(row['fatalities'])} killed, {_count(row['injuries'])} injured",
+        "v": _opt(row["verification"]) or "",
+        "gs": _opt(row.get("ground_status")),
+        "n": _opt(row["notes"]),
+        "src": [_source_props(s) for s in sources_list(row["sources"])] or None,
+    }
+    return {k: v for k, v in props.items() if v is not None}
+
+
+# `saPopup(id, q)`: the HTML of `popup_html` from `popup_props`. Every value passes `saEsc`
+# (the five characters `html.escape` replaces); a link only for an http(s) href, which was
+# percent-encoded in Python and is escaped again for the attribute.
+POPUP_JS = r"""
+function saEsc(v) {
+  return v == null ? '' : String(v).replace(/[&<>"']/g, function(c) {
+    return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#x27;'}[c];
+  });
+}
+function saPopup(id, q) {
+  var lines = ['<b>' + saEsc(q.e) + '</b>' + (q.u != null ? ' \u00b7 ' + saEsc(q.u) : ''),
+    '<b>Date:</b> ' + saEsc(q.d), '<b>Place:</b> ' + saEsc(q.l), '<b>Actors:</b> ' + saEsc(q.a)];
+  if (q.g != null) { lines.push('<b>Target:</b> ' + saEsc(q.g)); }
+  if (q.w != null) { lines.push('<b>Weapon:</b> ' + saEsc(q.w)); }
+  lines.push('<b>Casualties:</b> ' + saEsc(q.c));
+  lines.push('<b>Verification:</b> ' + saEsc(q.v));
+  if (q.gs != null) { lines.push('<b>Ground that day:</b> ' + saEsc(q.gs)); }
+  if (q.n != null) { lines.push("<div class='sa-notes'>" + saEsc(q.n) + '</div>'); }
+  var items = (q.src || []).map(function(s) {
+    var text = saEsc(s[0]);
+    var out = (typeof s[1] === 'string' && /^https?:\/\//i.test(s[1]))
+      ? '<a href="' + saEsc(s[1]) + '" target="_blank" rel="noopener noreferrer nofollow">' +
+        text + '</a>'
+      : text;
+    if (s[2]) { out += ' (' + saEsc(s[2]) + ')'; }
+    if (s[3]) { out += '<br><q>' + saEsc(s[3]) + '</q>'; }
+    return '<li>' + out + '</li>';
+  }).join('');
+  return "<div class='sa-popup' data-event-id='" + saEsc(id) + "'>" + lines.join('<br>') +
+    '<div><b>Sources:</b>' + (items ? "<ul class='sa-sources'>" + items + '</ul>'
+    : ' none recorded') + '</div></div>';
+}
+"""

@@ -29,15 +29,19 @@ class ViewCache:
 
     Least recently used entries go first, bounded by the number of matching rows held, not
     by entries: one filter matching all of a million events weighs as much as a thousand
-    small ones (a filter matching everything returns the frame itself, no copy). Frames are
+    small ones (a filter matching everything returns the frame itself, no copy); an entry
+    weighs at least `min_entry_rows`, which bounds the number of small ones. Frames are
     told apart by identity, checked through a weak reference, so a reloaded frame (a new
     store revision) never hits an old entry and an old frame is not kept alive. Per frame,
     `facts` keeps what does not depend on a filter (the sidebar's choices). Everything handed
     out is shared between threads: treat it as read-only.
     """
 
-    def __init__(self, budget_rows: int) -> None:
+    def __init__(self, budget_rows: int, min_entry_rows: int = 0) -> None:
         self._lock = threading.Lock()
+        # An entry weighs at least this many rows: what is derived from a small selection
+        # (a rendered map layer of 1,500 markers, ~1 MB) is not free either.
+        self._min_rows = min_entry_rows
         self._entries: OrderedDict[tuple, tuple[weakref.ref, pd.DataFrame, dict]] = OrderedDict()
         self._facts: dict[tuple, tuple[weakref.ref, object]] = {}
         self._budget = budget_rows
@@ -70,7 +74,7 @@ class ViewCache:
 
     @property
     def rows(self) -> int:
-        """Matching rows held now (of frames still alive)."""
+        """Rows held now (of frames still alive), each entry counted as at least its minimum."""
         with self._lock:
             return self._weight()
 
@@ -95,7 +99,9 @@ class ViewCache:
         return entry
 
     def _weight(self) -> int:
-        return sum(len(e[1]) for e in self._entries.values() if e[0]() is not None)
+        return sum(
+            max(len(e[1]), self._min_rows) for e in self._entries.values() if e[0]() is not None
+        )
 
 
 class RevisionClock:
