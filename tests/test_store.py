@@ -85,6 +85,21 @@ def test_v1_store_is_migrated(tmp_path: Path, events: pd.DataFrame) -> None:
         assert store.revision() == 4  # bumped: caches of the old shape never match
 
 
+def test_v3_store_that_already_has_admin1_code_is_migrated(tmp_path: Path, events) -> None:
+    """A development build wrote schema 3 with the column already there: no duplicate column."""
+    path = tmp_path / "dev.sqlite"
+    with SQLiteStore(path) as store:
+        store.write(events)
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    conn.execute("UPDATE events SET admin1_code = NULL")
+    conn.commit()
+    conn.close()
+    with SQLiteStore(path) as store:
+        row, _ = store.get("t-1")
+        assert isinstance(row["admin1_code"], str) and row["admin1_code"].startswith("UA-")
+
+
 def test_snapshot_cache_matches_a_full_read(tmp_path: Path, events: pd.DataFrame) -> None:
     """Loads patched from the Parquet snapshot equal a fresh read after every kind of write."""
 

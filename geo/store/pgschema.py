@@ -170,9 +170,10 @@ MIGRATIONS: tuple[tuple[int, tuple[Step, ...]], ...] = (
     (
         2,
         (
-            "ALTER TABLE events ADD COLUMN admin1_code text",
+            # IF NOT EXISTS: a store made by a development build may have the column already.
+            "ALTER TABLE events ADD COLUMN IF NOT EXISTS admin1_code text",
             "ALTER TABLE events ADD COLUMN changed_rev bigint NOT NULL DEFAULT 0",
-            "CREATE INDEX events_admin1_code ON events (admin1_code)",
+            "CREATE INDEX IF NOT EXISTS events_admin1_code ON events (admin1_code)",
             "CREATE INDEX events_changed ON events (changed_rev)",
             'CREATE TABLE events_removed (\n  event_id text COLLATE "C" PRIMARY KEY,\n'
             "  changed_rev bigint NOT NULL\n)",

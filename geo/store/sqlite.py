@@ -102,6 +102,12 @@ def fill_admin1_codes(conn: sqlite3.Connection) -> None:
     )
 
 
+def _add_column(conn: sqlite3.Connection, name: str, kind: str) -> None:
+    """ALTER TABLE … ADD COLUMN unless the column is there (a development build made it)."""
+    if name not in {row[1] for row in conn.execute("PRAGMA table_info(events)")}:
+        conn.execute(f"ALTER TABLE events ADD COLUMN {name} {kind}")
+
+
 # Schema migrations: version -> steps (SQL, or a function of the connection) that bring the
 # previous version up to it.
 _MIGRATIONS: dict[int, list[str | Callable[[sqlite3.Connection], None]]] = {
@@ -120,7 +126,7 @@ _MIGRATIONS: dict[int, list[str | Callable[[sqlite3.Connection], None]]] = {
     # admin1_code: the ISO 3166-2 code of the region the point lies in, filled here for the
     # events already stored (~1 s for a million).
     4: [
-        "ALTER TABLE events ADD COLUMN admin1_code TEXT",
+        lambda conn: _add_column(conn, "admin1_code", "TEXT"),
         "CREATE INDEX IF NOT EXISTS events_admin1_code ON events (admin1_code)",
         fill_admin1_codes,
     ],
