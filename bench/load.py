@@ -40,14 +40,17 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
 sys.path.insert(0, str(REPO))
 
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
@@ -278,10 +281,17 @@ async def _drive(url: str, sessions: int, views: int, stagger: float) -> list[Vi
     return [v for vs in await asyncio.gather(*tasks) for v in vs]
 
 
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run` in a thread of its own: it works even where this thread already runs an
+    event loop (Playwright's sync API keeps one running for a whole test session)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def drive(url: str, sessions: int, views: int, stagger: float = 0.05) -> tuple[list[View], float]:
     """Run `sessions` concurrent sessions of `views` views each; (views, wall seconds)."""
     t0 = time.perf_counter()
-    out = asyncio.run(_drive(url, sessions, views, stagger))
+    out = run_async(_drive(url, sessions, views, stagger))
     return out, time.perf_counter() - t0
 
 

@@ -162,7 +162,7 @@ def test_a_saved_change_shows_in_both_processes(cluster) -> None:
                 await asyncio.sleep(0.5)
             return before, after, time.monotonic() - t0
 
-    before, after, took = asyncio.run(scenario())
+    before, after, took = load.run_async(scenario())
     assert before[0] == before[1]
     assert after == [before[0] + 1] * 2, f"after {took:.1f} s: {before} -> {after}"
 
@@ -171,7 +171,6 @@ def test_every_process_has_the_same_editor_gate(cluster) -> None:
     """The editor password hash comes from the one environment: both processes offer the
     login (a process without it would say editing is disabled)."""
     _, apps, _, _ = cluster
-    import asyncio
 
     async def edit_page(url: str) -> list[str]:
         async with load.Session(url, 0) as s:
@@ -180,6 +179,6 @@ def test_every_process_has_the_same_editor_gate(cluster) -> None:
             return s.texts
 
     for url in apps:
-        texts = asyncio.run(edit_page(url))
+        texts = load.run_async(edit_page(url))
         assert "Editor password" in texts, texts
         assert EDITING_DISABLED not in texts
