@@ -593,7 +593,12 @@ def _staged_folders() -> set[str]:
         ("latin.csv", (HEAD + "2025-07-03,49.5,34.5,café,\n").encode("latin-1"), "not UTF-8"),
     ],
 )
-def test_import_page_bad_file_no_traceback(name, content, expected, seeded, monkeypatch) -> None:
+def test_import_page_bad_file_no_traceback(
+    name, content, expected, seeded, monkeypatch, tmp_path
+) -> None:
+    # A temp folder of this test's own: other processes' uploads never count.
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     before_dirs, before = _staged_folders(), state(seeded)
     at = _import_page(monkeypatch, seeded)
     at.file_uploader[0].upload(name, content, "text/csv").run()
