@@ -29,9 +29,13 @@ lang = c4.selectbox("Language", ["detect", "fr", "en", "uk", "ru"], key="draft_l
 
 if st.button("Draft events", type="primary"):
     try:
-        text = extract_text(upload.getvalue(), upload.name) if upload else pasted
-        if not text.strip():
+        if not (upload or pasted.strip()):
             raise AtlasError("no text: paste the report or upload a .txt/.html file")
+        text = (
+            extract_text(upload.getvalue(), upload.name)
+            if upload
+            else extract_text(pasted, "the pasted text")
+        )
         language = None if lang == "detect" else lang
         drafts = draft_events(text, published=published, url=url.strip() or None,
                               publisher=publisher.strip() or None, language=language)  # fmt: skip

@@ -92,3 +92,12 @@ def test_report_markdown_is_not_rendered(editor_env: Settings) -> None:
     assert not at.exception
     assert image in " ".join(h.value for h in at.html)  # shown as text inside st.html
     assert not any(image in m.value for m in at.markdown)
+
+
+def test_too_long_a_paste_is_refused_at_once(editor_env: Settings) -> None:
+    at = _page()
+    at.text_area(key="draft_text").input("Полтава. " * 30_000)  # 270,000 characters
+    [go] = [b for b in at.button if b.label == "Draft events"]
+    go.click().run()
+    assert not at.exception
+    assert any(e.value.startswith("the pasted text: 270,000 characters") for e in at.error)
