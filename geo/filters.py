@@ -16,6 +16,7 @@ import pandas as pd
 
 from geo.admin1 import admin1_name, display_region, normalize_admin1, region_codes
 from geo.errors import AtlasError
+from geo.schema import EVENT_TYPES, VERIFICATION
 
 Bounds = tuple[float, float, float, float]  # west, south, east, north (lon/lat)
 
@@ -30,6 +31,17 @@ def _tuple(values: str | Iterable[str] | None) -> tuple[str, ...]:
     if isinstance(values, str):
         values = [values]
     return tuple(v.strip() for v in values if v and v.strip())
+
+
+def _known(values: tuple[str, ...], name: str, allowed: Iterable[str]) -> tuple[str, ...]:
+    """`values` when each is one of `allowed` (any case): a typo in a link or a flag is an
+    error that lists the choices, not a filter that silently matches nothing."""
+    allowed = tuple(allowed)
+    lower = {a.lower() for a in allowed}
+    for value in values:
+        if value.lower() not in lower:
+            raise FilterError(f"{name}={value!r}: expected one of {', '.join(allowed)}")
+    return values
 
 
 def parse_date(value: str | date | None, name: str) -> date | None:
@@ -214,12 +226,14 @@ class EventFilter:
             date_from=parse_date(date_from, "from"),
             date_to=parse_date(date_to, "to"),
             actors=_tuple(actors),
-            event_types=_tuple(event_types),
+            event_types=_known(_tuple(event_types), "type", EVENT_TYPES),
             regions=_tuple(regions),
             countries=tuple(c.upper() for c in _tuple(countries)),
             bbox=parse_bbox(bbox),
             text=(text or "").strip(),
-            verification=tuple(v.lower() for v in _tuple(verification)),
+            verification=_known(
+                tuple(v.lower() for v in _tuple(verification)), "verification", VERIFICATION
+            ),
             ground=_tuple(ground),
         )
 

@@ -77,3 +77,17 @@ def test_event_detail_table_escapes_notes(settings, monkeypatch) -> None:
     values = table.value["value"].tolist()
     assert escape_markdown(f"{IMAGE} <b>x</b>") in values
     assert not any(IMAGE in str(v) for v in values)
+
+
+def test_unknown_verification_in_a_link_is_explained(settings, monkeypatch) -> None:
+    from conftest import APP
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("STRIKE_ATLAS_DB", settings.db)
+    monkeypatch.setenv("STRIKE_ATLAS_CURATED_DIR", settings.curated_dir)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["verification"] = "bogus"
+    at.run()
+    assert not at.exception
+    [error] = at.sidebar.error
+    assert error.value.startswith("The link's filter was ignored: verification='bogus'")
