@@ -22,7 +22,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 
 from geo.curation.auth import EDITING_DISABLED, EditorGate, LoginThrottle
 from geo.errors import AtlasError
-from geo.filters import EventFilter, canonical_regions, region_choices
+from geo.filters import EARLIEST_DATE, EventFilter, canonical_regions, region_choices
 from geo.io.citation import DEFAULT_BASE_URL, cite
 from geo.io.fingerprint import selection_digest
 from geo.places.gazetteer import GazetteerGeocoder
@@ -306,8 +306,8 @@ def sidebar_filter(frame: pd.DataFrame, page: str) -> EventFilter:
     lo, hi = _date_bounds(frame)
     sb = st.sidebar
     sb.header("Filter")
-    d_from = sb.date_input("From", key=_KEYS["from"], min_value=date(1900, 1, 1))
-    d_to = sb.date_input("To", key=_KEYS["to"], min_value=date(1900, 1, 1))
+    d_from = sb.date_input("From", key=_KEYS["from"], min_value=EARLIEST_DATE)
+    d_to = sb.date_input("To", key=_KEYS["to"], min_value=EARLIEST_DATE)
     sides = tuple(s.name for s in SIDES)
     actor_opts = _options(frame, "actor1", (*sides, *st.session_state[_KEYS["actor"]]))
     actors = sb.multiselect("Actor (side that acted)", actor_opts, key=_KEYS["actor"])

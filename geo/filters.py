@@ -19,6 +19,8 @@ from geo.errors import AtlasError
 from geo.schema import EVENT_TYPES, VERIFICATION
 
 Bounds = tuple[float, float, float, float]  # west, south, east, north (lon/lat)
+# No event is dated before 1900 (validation refuses it), and the date pickers start there.
+EARLIEST_DATE = date(1900, 1, 1)
 
 
 class FilterError(AtlasError):
@@ -51,9 +53,12 @@ def parse_date(value: str | date | None, name: str) -> date | None:
     if isinstance(value, date):
         return value
     try:
-        return date.fromisoformat(value.strip())
+        parsed = date.fromisoformat(value.strip())
     except ValueError:
         raise FilterError(f"{name}={value!r}: expected a date YYYY-MM-DD") from None
+    if parsed < EARLIEST_DATE:
+        raise FilterError(f"{name}={value!r}: before {EARLIEST_DATE}, the earliest event date")
+    return parsed
 
 
 def parse_bbox(value: str | Bounds | None) -> Bounds | None:

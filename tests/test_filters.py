@@ -61,6 +61,8 @@ def test_describe() -> None:
         ({"bbox": "1,2,3"}, "four numbers"),
         ({"bbox": "0,60,10,50"}, "S ≤ N"),
         ({"date_from": "2025-07-05", "date_to": "2025-07-01"}, "is after"),
+        ({"date_from": "1800-01-01"}, "from='1800-01-01': before 1900-01-01, the earliest"),
+        ({"date_to": "0001-01-01"}, "to='0001-01-01': before 1900-01-01"),
         # A typo in a link or a flag names the choices instead of matching nothing.
         ({"verification": "bogus"}, "verification='bogus': expected one of reported, "),
         ({"event_types": ["Battles", "Nope"]}, "type='Nope': expected one of Battles, "),

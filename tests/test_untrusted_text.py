@@ -1,4 +1,5 @@
-"""Untrusted text through Streamlit's Markdown: shown as typed, never a link, image or markup.
+"""Untrusted text (links, files, events) in the dashboard: shown as typed, never as markup;
+a bad value in a link is explained in one line, never an exception box.
 
 A shared link (`?q=![x](https://tracker.example/p.png)`), an imported row or an event's notes
 must not make the reader's browser fetch anything: Streamlit renders Markdown in captions,
@@ -79,15 +80,24 @@ def test_event_detail_table_escapes_notes(settings, monkeypatch) -> None:
     assert not any(IMAGE in str(v) for v in values)
 
 
-def test_unknown_verification_in_a_link_is_explained(settings, monkeypatch) -> None:
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        ("verification", "bogus", "verification='bogus': expected one of reported"),
+        # Before the date pickers' minimum: once a Streamlit exception box with a traceback.
+        ("from", "1800-01-01", "from='1800-01-01': before 1900-01-01"),
+        ("to", "1899-12-31", "to='1899-12-31': before 1900-01-01"),
+    ],
+)
+def test_a_bad_link_value_is_explained(settings, monkeypatch, key, value, said) -> None:
     from conftest import APP
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("STRIKE_ATLAS_DB", settings.db)
     monkeypatch.setenv("STRIKE_ATLAS_CURATED_DIR", settings.curated_dir)
     at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["verification"] = "bogus"
+    at.query_params[key] = value
     at.run()
     assert not at.exception
     [error] = at.sidebar.error
-    assert error.value.startswith("The link's filter was ignored: verification='bogus'")
+    assert error.value.startswith(f"The link's filter was ignored: {said}")
