@@ -21,6 +21,9 @@ from geo.schema import EVENT_TYPES, VERIFICATION
 Bounds = tuple[float, float, float, float]  # west, south, east, north (lon/lat)
 # No event is dated before 1900 (validation refuses it), and the date pickers start there.
 EARLIEST_DATE = date(1900, 1, 1)
+# Event dates are nanosecond timestamps (pandas, numpy), which end in April 2262: a later
+# bound (`?to=9999-12-31`) overflowed silently and matched nothing. No event is in the future.
+LATEST_DATE = date(2199, 12, 31)
 
 
 class FilterError(AtlasError):
@@ -58,6 +61,8 @@ def parse_date(value: str | date | None, name: str) -> date | None:
         raise FilterError(f"{name}={value!r}: expected a date YYYY-MM-DD") from None
     if parsed < EARLIEST_DATE:
         raise FilterError(f"{name}={value!r}: before {EARLIEST_DATE}, the earliest event date")
+    if parsed > LATEST_DATE:
+        raise FilterError(f"{name}={value!r}: after {LATEST_DATE}; leave it empty for no limit")
     return parsed
 
 

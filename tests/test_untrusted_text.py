@@ -87,6 +87,7 @@ def test_event_detail_table_escapes_notes(settings, monkeypatch) -> None:
         # Before the date pickers' minimum: once a Streamlit exception box with a traceback.
         ("from", "1800-01-01", "from='1800-01-01': before 1900-01-01"),
         ("to", "1899-12-31", "to='1899-12-31': before 1900-01-01"),
+        ("to", "9999-12-31", "to='9999-12-31': after 2199-12-31"),  # matched nothing
     ],
 )
 def test_a_bad_link_value_is_explained(settings, monkeypatch, key, value, said) -> None:
