@@ -108,7 +108,7 @@ if query.strip():
             "Candidate", range(len(search.found)), format_func=search.labels.__getitem__
         )
         st.button("Use this place", on_click=ss.update, args=(ed.place_state(search.found[pick]),))
-    else:
+    elif not search.error:  # the error says why nothing was found
         st.warning(md(f"No place called {query!r} in the offline gazetteer."))
 
 st.caption("Click the map to move the point.")
