@@ -22,7 +22,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 
 from geo.curation.auth import EDITING_DISABLED, EditorGate, LoginThrottle
 from geo.errors import AtlasError
-from geo.filters import EventFilter, canonical_regions, region_choices
+from geo.filters import EARLIEST_DATE, EventFilter, canonical_regions, region_choices
 from geo.io.citation import DEFAULT_BASE_URL, cite
 from geo.io.fingerprint import selection_digest
 from geo.places.gazetteer import GazetteerGeocoder
@@ -34,6 +34,7 @@ from geo.store import open_store
 from geo.store.base import EventStore
 from geo.views.assets_local import static_base_url, use_local_assets
 from geo.views.catalog import prepare_events
+from geo.views.markdown import escape_markdown
 from geo.views.styling import SIDES
 from geo.views.timeline import daily_counts
 from geo.views.viewcache import RevisionClock, ViewCache
@@ -100,7 +101,7 @@ def editor_login() -> str | None:
     """Sidebar login box; returns the editor's name once logged in."""
     gate = editor_gate()
     if current_editor():
-        st.sidebar.success(f"Editing as {current_editor()}")
+        st.sidebar.success(f"Editing as {escape_markdown(current_editor())}")
         if st.sidebar.button("Log out"):
             del st.session_state[_EDITOR]
             st.rerun()
@@ -293,7 +294,7 @@ def sidebar_filter(frame: pd.DataFrame, page: str) -> EventFilter:
         try:
             start = EventFilter.from_query(query)  # a shared link, or the URL edited by hand
         except AtlasError as exc:
-            st.sidebar.error(f"The link's filter was ignored: {exc}")
+            st.sidebar.error(escape_markdown(f"The link's filter was ignored: {exc}"))
             start = EventFilter()
         _seed_widgets(start, frame)
     elif missing_widgets:
@@ -305,8 +306,8 @@ def sidebar_filter(frame: pd.DataFrame, page: str) -> EventFilter:
     lo, hi = _date_bounds(frame)
     sb = st.sidebar
     sb.header("Filter")
-    d_from = sb.date_input("From", key=_KEYS["from"], min_value=date(1900, 1, 1))
-    d_to = sb.date_input("To", key=_KEYS["to"], min_value=date(1900, 1, 1))
+    d_from = sb.date_input("From", key=_KEYS["from"], min_value=EARLIEST_DATE)
+    d_to = sb.date_input("To", key=_KEYS["to"], min_value=EARLIEST_DATE)
     sides = tuple(s.name for s in SIDES)
     actor_opts = _options(frame, "actor1", (*sides, *st.session_state[_KEYS["actor"]]))
     actors = sb.multiselect("Actor (side that acted)", actor_opts, key=_KEYS["actor"])
@@ -389,13 +390,13 @@ def filtered_page(
     selected = select_events(events, flt)
     st.title(title)
     st.metric("Events", f"{len(selected):,}")
-    st.caption(flt.describe())
+    st.caption(escape_markdown(flt.describe()))  # URL values: shown as typed
     return settings, events, flt, selected
 
 
 def show_error(exc: AtlasError) -> None:
     """A domain error as a visible message (never swallowed)."""
-    st.error(str(exc))
+    st.error(escape_markdown(exc))  # values from files and links: shown as typed
 
 
 # -- "Cite this view" ---------------------------------------------------------------------------

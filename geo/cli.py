@@ -154,6 +154,8 @@ def _export_bundle(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.output == "-":
         raise ExportError("a bundle cannot be written to stdout: give -o FILE.zip")
+    if not args.output.lower().endswith(".zip"):  # import knows a bundle by its .zip name
+        raise ExportError(f"{args.output}: a bundle is a zip file: give -o FILE.zip")
     flt = filter_from_args(args)
     with open_store(settings) as store:
         frame, revision = store.load(), store.revision()

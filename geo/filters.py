@@ -16,8 +16,14 @@ import pandas as pd
 
 from geo.admin1 import admin1_name, display_region, normalize_admin1, region_codes
 from geo.errors import AtlasError
+from geo.schema import EVENT_TYPES, VERIFICATION
 
 Bounds = tuple[float, float, float, float]  # west, south, east, north (lon/lat)
+# No event is dated before 1900 (validation refuses it), and the date pickers start there.
+EARLIEST_DATE = date(1900, 1, 1)
+# Event dates are nanosecond timestamps (pandas, numpy), which end in April 2262: a later
+# bound (`?to=9999-12-31`) overflowed silently and matched nothing. No event is in the future.
+LATEST_DATE = date(2199, 12, 31)
 
 
 class FilterError(AtlasError):
@@ -32,6 +38,17 @@ def _tuple(values: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in values if v and v.strip())
 
 
+def _known(values: tuple[str, ...], name: str, allowed: Iterable[str]) -> tuple[str, ...]:
+    """`values` when each is one of `allowed` (any case): a typo in a link or a flag is an
+    error that lists the choices, not a filter that silently matches nothing."""
+    allowed = tuple(allowed)
+    lower = {a.lower() for a in allowed}
+    for value in values:
+        if value.lower() not in lower:
+            raise FilterError(f"{name}={value!r}: expected one of {', '.join(allowed)}")
+    return values
+
+
 def parse_date(value: str | date | None, name: str) -> date | None:
     """A date from YYYY-MM-DD text, with a message naming the flag or parameter."""
     if value is None or value == "":
@@ -39,9 +56,14 @@ def parse_date(value: str | date | None, name: str) -> date | None:
     if isinstance(value, date):
         return value
     try:
-        return date.fromisoformat(value.strip())
+        parsed = date.fromisoformat(value.strip())
     except ValueError:
         raise FilterError(f"{name}={value!r}: expected a date YYYY-MM-DD") from None
+    if parsed < EARLIEST_DATE:
+        raise FilterError(f"{name}={value!r}: before {EARLIEST_DATE}, the earliest event date")
+    if parsed > LATEST_DATE:
+        raise FilterError(f"{name}={value!r}: after {LATEST_DATE}; leave it empty for no limit")
+    return parsed
 
 
 def parse_bbox(value: str | Bounds | None) -> Bounds | None:
@@ -214,12 +236,14 @@ class EventFilter:
             date_from=parse_date(date_from, "from"),
             date_to=parse_date(date_to, "to"),
             actors=_tuple(actors),
-            event_types=_tuple(event_types),
+            event_types=_known(_tuple(event_types), "type", EVENT_TYPES),
             regions=_tuple(regions),
             countries=tuple(c.upper() for c in _tuple(countries)),
             bbox=parse_bbox(bbox),
             text=(text or "").strip(),
-            verification=tuple(v.lower() for v in _tuple(verification)),
+            verification=_known(
+                tuple(v.lower() for v in _tuple(verification)), "verification", VERIFICATION
+            ),
             ground=_tuple(ground),
         )
 

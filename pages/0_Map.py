@@ -18,6 +18,7 @@ from geo.views.mapview import (
     latest_events,
     playback_map,
 )
+from geo.views.markdown import escape_markdown
 from geo.views.timeline import bin_unit, binned_counts, brushed_range, chart_json
 
 settings = ui.setup_page("Map")
@@ -52,7 +53,7 @@ source = _static(static_url_for(ui.asset_base_url()), lang)
 st.title("Strike Atlas")
 c1, c2 = st.columns([1, 5])
 c1.metric("Events", f"{len(selected):,}")
-c2.caption(flt.describe())
+c2.caption(escape_markdown(flt.describe()))
 ui.cite_view(selected, page="")
 c2.caption(
     "Markers: colour = side that acted, shape = event type; hollow = placed only to its "

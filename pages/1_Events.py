@@ -3,6 +3,7 @@
 import streamlit as st
 
 import ui
+from geo.views.markdown import markdown_table
 from geo.views.popups import popup_html
 from geo.views.tables import event_detail_rows, events_table
 
@@ -16,7 +17,7 @@ if len(selected):
     ids = table["event_id"].tolist()  # newest first, as in the table
     chosen = st.selectbox("Event", ids, key="detail_event")
     row = selected[selected["event_id"] == chosen].iloc[0]
-    st.table(event_detail_rows(row))
+    st.table(markdown_table(event_detail_rows(row)))  # st.table renders Markdown
     st.html(popup_html(row))  # escaped in geo.views.popups; st.html sanitises again
     st.subheader("History")
     with ui.open_store_rw() as store:

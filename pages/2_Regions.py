@@ -13,7 +13,7 @@ from geo.views.regionmap import (
     PER,
     choropleth_layer,
     clicked_iso,
-    legend_rows,
+    legend_caption,
     region_filter_value,
     region_values,
     weekly_top_regions,
@@ -42,14 +42,7 @@ def _static(url: str) -> StaticSource | None:
 
 
 source = _static(static_url_for(ui.asset_base_url()))
-st.caption(
-    "Colour: "
-    + ("events per 100,000 inhabitants" if per_capita else "matching events")
-    + " (classes: "
-    + ", ".join(f"{r['from']:,.4g}–{r['to']:,.4g}" for r in legend_rows(values).to_dict("records"))
-    + "). Thick purple border: annexed by Russia (2014); dashed orange: claimed (2022). "
-    "Click a region to filter on it."
-)
+st.caption(legend_caption(values, per_capita=per_capita))
 clicked = ui_map.map_view(
     base_key=("regions", source),
     build_base=lambda: base_map(source=source, overlays=False),

@@ -8,6 +8,7 @@ import ui
 from geo.curation import editing as ed
 from geo.curation.formspec import EVENT_ROWS, PLACE_ROWS, Widget, choices, valid_choice
 from geo.errors import AtlasError
+from geo.views.markdown import escape_markdown as md
 
 settings = ui.setup_page("Edit")
 st.title("Add or edit an event")
@@ -27,7 +28,7 @@ def attempt(action, success: str, **kwargs) -> bool:
     except AtlasError as exc:
         ui.show_error(exc)
         return False
-    st.success(success.format(result=result))
+    st.success(md(success.format(result=result)))
     return True
 
 
@@ -61,7 +62,7 @@ errors: dict[str, list[str]] = ss.get("_sa_form_errors", {})
 def show_errors(*names: str) -> None:
     for name in names:
         for message in errors.get(name, []):
-            st.error(f"{name}: {message}")
+            st.error(md(f"{name}: {message}"))
 
 
 def draw_rows(rows: tuple[tuple[Widget, ...], ...]) -> None:
@@ -96,7 +97,7 @@ if query.strip():
         ui.geocoder(), query, country, online=online, online_enabled=settings.nominatim
     )
     if search.error:
-        st.error(search.error)
+        st.error(md(search.error))
     st.caption(search.attribution)
     if search.offer_online and st.button("Search Nominatim (sends the query to OpenStreetMap)"):
         ss["_sa_online_query"] = query
@@ -107,8 +108,8 @@ if query.strip():
             "Candidate", range(len(search.found)), format_func=search.labels.__getitem__
         )
         st.button("Use this place", on_click=ss.update, args=(ed.place_state(search.found[pick]),))
-    else:
-        st.warning(f"No place called {query!r} in the offline gazetteer.")
+    elif not search.error:  # the error says why nothing was found
+        st.warning(md(f"No place called {query!r} in the offline gazetteer."))
 
 st.caption("Click the map to move the point.")
 small = ed.point_map(float(ss["e_latitude"]), float(ss["e_longitude"]))
@@ -143,7 +144,7 @@ taken = set(events["event_id"].astype(str))
 values = ed.form_values(ss, sources.to_dict("records"), new=new, taken=taken)
 review = ed.review_form(values, events, new=new, created_at=ss["_sa_edit_created"])
 for warning in review.warnings:
-    st.warning(warning)
+    st.warning(md(warning))
 if review.needs_confirmation:
     st.warning("Possible duplicates already in the store — check before saving:")
     st.dataframe(review.duplicates, hide_index=True, width="stretch")

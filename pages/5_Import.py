@@ -26,6 +26,7 @@ from geo.io.intake import plan_lines, staged_upload
 from geo.io.mapping import IGNORE, TARGETS, ColumnMapping, mapping_table
 from geo.schema import EVENT_TYPES, VERIFICATION
 from geo.views.catalog import prepare_events
+from geo.views.markdown import escape_markdown as md
 
 
 def column_mapping(table: pd.DataFrame, name: str, fmt: str) -> ColumnMapping:
@@ -90,14 +91,14 @@ def run(path, name: str, editor: str) -> None:
     with ui.open_store_rw() as store:
         plan, result = preview_import(store, path, **options)
     st.subheader(f"Preview: {len(result.frame):,} valid events")
-    st.write(" · ".join(plan_lines(plan)))
+    st.write(md(" · ".join(plan_lines(plan))))
     st.dataframe(plan.write.head(200), hide_index=True, width="stretch")
     if result.ignored:
-        st.caption(f"Ignored columns: {', '.join(result.ignored)}")
+        st.caption(md(f"Ignored columns: {', '.join(result.ignored)}"))
     for error in result.skipped[:50]:
-        st.error(f"skipped: {error}")
+        st.error(md(f"skipped: {error}"))
     for warning in input_warnings(result)[:50]:
-        st.warning(warning)
+        st.warning(md(warning))
     dupes = find_duplicates(plan.write, ui.load_events())
     if not dupes.empty:
         st.warning(
@@ -118,7 +119,7 @@ def run(path, name: str, editor: str) -> None:
                 **options,
             )
         bar.progress(1.0, text="Done")
-        st.success(report.summary())
+        st.success(md(report.summary()))
 
 
 def run_bundle(path, editor: str) -> None:
@@ -127,10 +128,10 @@ def run_bundle(path, editor: str) -> None:
     settings = ui.get_settings()
     options = dict(prepare=lambda f: prepare_events(f, settings), replace=replace, editor=editor)
     with ui.open_store_rw() as store:
-        st.info(import_bundle(store, path, dry_run=True, **options).summary())
+        st.info(md(import_bundle(store, path, dry_run=True, **options).summary()))
     if st.button("Load the bundle", type="primary"):
         with ui.open_store_rw() as store:
-            st.success(import_bundle(store, path, **options).summary())
+            st.success(md(import_bundle(store, path, **options).summary()))
 
 
 ui.setup_page("Import")
@@ -156,6 +157,8 @@ with staged_upload(upload.name, upload.getvalue()) as path:
     except Exception as exc:  # the net: one line, never a traceback or a server path
         logging.getLogger("strike_atlas.import").exception("import of %s failed", path.name)
         st.error(
-            f"Unexpected {type(exc).__name__} while reading {path.name}; nothing was imported. "
-            "Please report this (the server log has the details)."
+            md(
+                f"Unexpected {type(exc).__name__} while reading {path.name}; nothing was "
+                "imported. Please report this (the server log has the details)."
+            )
         )

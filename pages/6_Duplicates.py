@@ -6,6 +6,7 @@ import streamlit as st
 import ui
 from geo.curation.decisions import decide, open_candidates
 from geo.errors import AtlasError
+from geo.views.markdown import escape_markdown, markdown_table
 from geo.views.tables import event_detail_rows
 
 MAX_REVIEW = 20_000  # pairs grow with density; beyond this a reviewer cannot keep up anyway
@@ -16,7 +17,7 @@ editor = ui.editor_login()
 events = ui.load_events()
 flt = ui.sidebar_filter(events, page="duplicates")
 selected = flt.apply(events)
-st.caption(f"Reviewing {flt.describe(len(selected))}.")
+st.caption(escape_markdown(f"Reviewing {flt.describe(len(selected))}."))
 if len(selected) > MAX_REVIEW:
     st.warning(
         f"{len(selected):,} events are too many to compare at once (at most {MAX_REVIEW:,}): "
@@ -45,7 +46,7 @@ a_id, b_id = pairs["new_id"].iat[pick], pairs["existing_id"].iat[pick]
 by_id = events.set_index(events["event_id"].astype(str))
 left = event_detail_rows(by_id.loc[a_id]).rename(columns={"value": a_id})
 right = event_detail_rows(by_id.loc[b_id]).rename(columns={"value": b_id})
-st.table(pd.merge(left, right, on="field", how="outer", sort=False))
+st.table(markdown_table(pd.merge(left, right, on="field", how="outer", sort=False)))
 
 if not editor:
     st.info("Log in as an editor (sidebar) to merge, keep or link.")

@@ -12,6 +12,7 @@ from geo.drafting.drafts import draft_events, drafts_frame
 from geo.drafting.report import extract_text, highlight_spans, highlighted_html
 from geo.errors import AtlasError
 from geo.views.mapview import basemap_layer
+from geo.views.markdown import escape_markdown as md
 
 ui.setup_page("Draft")
 st.title("Draft events from a report")
@@ -28,9 +29,13 @@ lang = c4.selectbox("Language", ["detect", "fr", "en", "uk", "ru"], key="draft_l
 
 if st.button("Draft events", type="primary"):
     try:
-        text = extract_text(upload.getvalue(), upload.name) if upload else pasted
-        if not text.strip():
+        if not (upload or pasted.strip()):
             raise AtlasError("no text: paste the report or upload a .txt/.html file")
+        text = (
+            extract_text(upload.getvalue(), upload.name)
+            if upload
+            else extract_text(pasted, "the pasted text")
+        )
         language = None if lang == "detect" else lang
         drafts = draft_events(text, published=published, url=url.strip() or None,
                               publisher=publisher.strip() or None, language=language)  # fmt: skip
@@ -45,9 +50,9 @@ if "_sa_drafts" not in st.session_state:
 text, language, drafts, frame = st.session_state["_sa_drafts"]
 st.subheader("The report, as read")
 st.caption("Highlighted: places (yellow), dates (blue), casualties (red).")
-st.markdown(
-    highlighted_html(text, highlight_spans(text, language, published)), unsafe_allow_html=True
-)
+# st.html, not st.markdown: the report's own text must not be read as Markdown (an image in
+# it would be fetched); highlighted_html escapes it as HTML.
+st.html(highlighted_html(text, highlight_spans(text, language, published)))
 if not drafts:
     st.info("No strike location found in this text.")
     st.stop()
@@ -113,10 +118,10 @@ if st.button(f"Save {len(chosen)} chosen draft(s)", disabled=not ready):
         values["injuries"] = str(values["injuries"]).removesuffix(".0")
         check = check_form(values)
         for warning in check.warnings:
-            st.warning(f"{row['event_id']}: {warning}")
+            st.warning(md(f"{row['event_id']}: {warning}"))
         if not check.ok:
             for name, messages in check.errors.items():
-                st.error(f"{row['event_id']}: {name}: {'; '.join(messages)}")
+                st.error(md(f"{row['event_id']}: {name}: {'; '.join(messages)}"))
             continue
         try:
             with ui.open_store_rw() as store:
@@ -126,4 +131,4 @@ if st.button(f"Save {len(chosen)} chosen draft(s)", disabled=not ready):
         else:
             saved.append(str(row["event_id"]))
     if saved:
-        st.success(f"Saved {', '.join(saved)}; edit them further on the Edit page.")
+        st.success(md(f"Saved {', '.join(saved)}; edit them further on the Edit page."))

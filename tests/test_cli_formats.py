@@ -133,6 +133,14 @@ def test_bundle_to_stdout_is_refused(env, capsys) -> None:
     assert code == 2 and "cannot be written to stdout" in err
 
 
+def test_bundle_needs_a_zip_name(env, capsys, tmp_path: Path) -> None:
+    """`import` recognises a bundle by its .zip name: refuse to write one it would refuse."""
+    path = tmp_path / "x.bundle"
+    code, _, err = run(capsys, "export", "--format", "bundle", "-o", str(path))
+    assert code == 2 and err.strip().endswith("a bundle is a zip file: give -o FILE.zip")
+    assert not path.exists()
+
+
 def test_bundle_export_failure_leaves_no_file(env, capsys, tmp_path: Path, monkeypatch) -> None:
     from geo.io import bundle
 

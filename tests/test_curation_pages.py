@@ -62,6 +62,16 @@ def test_add_event_through_the_form(editor_env: Settings) -> None:
     assert set(history["reason"]) == {"new report"}
 
 
+@pytest.mark.parametrize("query", ["*", "![x](http://tracker.example/p.png)"])
+def test_place_search_says_one_thing_and_shows_it_as_typed(editor_env: Settings, query) -> None:
+    at = log_in(app_page("4_Edit.py"))
+    at.text_input(key="geo_query").input(query).run()
+    assert not at.exception
+    said = [e.value for e in at.error] + [w.value for w in at.warning]
+    assert len(said) == 1, said  # "no place name to look up", or "no place called …"
+    assert "![" not in said[0]  # Markdown-escaped: shown as typed, never an image
+
+
 def test_edit_conflict_and_delete_restore(editor_env: Settings) -> None:
     at = log_in(app_page("4_Edit.py"))
     at.radio(key="edit_mode").set_value("Edit an event").run()

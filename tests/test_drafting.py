@@ -190,6 +190,23 @@ def test_cli_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert err.startswith("strike-atlas: error: no-such-report.txt: no such file")
 
 
+@pytest.mark.parametrize(
+    ("path", "why"), [("/dev/null", "not a regular file"), (".", "not a regular file")]
+)
+def test_cli_draft_of_a_device_or_folder_says_what_it_is(capsys, path: str, why: str) -> None:
+    assert main(["draft", path]) == 2
+    assert capsys.readouterr().err == (
+        f"strike-atlas: error: {path}: {why}; give a .txt or .html report\n"
+    )
+
+
+def test_a_book_is_refused_before_drafting() -> None:
+    """A megabyte takes drafting ~20 s: refused at once, with the limit and what to do."""
+    with pytest.raises(ReportError, match=r"^the pasted text: 1,000,000 characters, more than"):
+        extract_text("Полтава. " * 111_111 + "x", "the pasted text")
+    assert extract_text("Полтава. " * 20_000, "r")  # 180,000: a (long) report, read
+
+
 def test_drafts_frame_ids_avoid_taken() -> None:
     drafts = draft_events("Hier, un drone a frappé Poltava.", published=PUB, language="fr")
     frame = drafts_frame(drafts, taken={"sa-20250703-poltava"})

@@ -27,7 +27,7 @@ def test_paste_draft_and_save(editor_env: Settings) -> None:
     [go] = [b for b in at.button if b.label == "Draft events"]
     go.click().run()
     assert not at.exception, at.exception
-    html = " ".join(m.value for m in at.markdown)
+    html = " ".join(h.value for h in at.html)  # st.html: never read as Markdown
     assert "&lt;script&gt;" in html and "<script>" not in html  # the report is escaped
     assert 'class="sa-place"' in html and 'class="sa-casualties"' in html
     assert any("1 draft event" in h.value for h in at.subheader)
@@ -80,3 +80,24 @@ def test_duplicates_shown_next_to_the_draft_and_confirmed(editor_env: Settings) 
     [save] = [b for b in at.button if b.label.startswith("Save 1 chosen")]
     save.click().run()
     assert any(f"Saved {event_id}" in s.value for s in at.success), [e.value for e in at.error]
+
+
+def test_report_markdown_is_not_rendered(editor_env: Settings) -> None:
+    """An image in a pasted report would be fetched if the text went through Markdown."""
+    at = _page()
+    image = "![x](http://tracker.example/p.png)"
+    at.text_area(key="draft_text").input(f"{REPORT} {image}")
+    [go] = [b for b in at.button if b.label == "Draft events"]
+    go.click().run()
+    assert not at.exception
+    assert image in " ".join(h.value for h in at.html)  # shown as text inside st.html
+    assert not any(image in m.value for m in at.markdown)
+
+
+def test_too_long_a_paste_is_refused_at_once(editor_env: Settings) -> None:
+    at = _page()
+    at.text_area(key="draft_text").input("Полтава. " * 30_000)  # 270,000 characters
+    [go] = [b for b in at.button if b.label == "Draft events"]
+    go.click().run()
+    assert not at.exception
+    assert any(e.value.startswith("the pasted text: 270,000 characters") for e in at.error)

@@ -61,11 +61,27 @@ def test_describe() -> None:
         ({"bbox": "1,2,3"}, "four numbers"),
         ({"bbox": "0,60,10,50"}, "S ≤ N"),
         ({"date_from": "2025-07-05", "date_to": "2025-07-01"}, "is after"),
+        ({"date_from": "1800-01-01"}, "from='1800-01-01': before 1900-01-01, the earliest"),
+        ({"date_to": "0001-01-01"}, "to='0001-01-01': before 1900-01-01"),
+        # Past pandas' nanosecond range (2262): it overflowed and matched nothing.
+        ({"date_to": "9999-12-31"}, "to='9999-12-31': after 2199-12-31; leave it empty"),
+        # A typo in a link or a flag names the choices instead of matching nothing.
+        ({"verification": "bogus"}, "verification='bogus': expected one of reported, "),
+        ({"event_types": ["Battles", "Nope"]}, "type='Nope': expected one of Battles, "),
     ],
 )
 def test_bad_filters_explain(kwargs: dict, message: str) -> None:
     with pytest.raises(FilterError, match=message):
         EventFilter.build(**kwargs)
+
+
+def test_the_latest_date_still_matches(events: pd.DataFrame) -> None:
+    assert len(EventFilter.build(date_to="2199-12-31").apply(events)) == len(events)
+
+
+def test_known_values_in_any_case(events: pd.DataFrame) -> None:
+    flt = EventFilter.build(event_types="explosions/remote violence", verification="REPORTED")
+    assert sorted(flt.apply(events)["event_id"]) == ["t-3", "t-4"]
 
 
 def test_empty_frame(events: pd.DataFrame) -> None:

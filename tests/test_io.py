@@ -214,3 +214,24 @@ def test_export_page_csv_bytes_are_neutralised(events: pd.DataFrame) -> None:
     text = export_bytes(tricky, "csv").decode("utf-8")
     assert "'=cmd|' /C calc'!A0" in text and "'\tTabbed" in text
     assert text.splitlines()[0].endswith(",formula_escape")
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "csv"])
+def test_an_empty_export_reads_back_as_zero_events(tmp_path: Path, events, fmt: str) -> None:
+    """An export of a filter matching nothing (an empty FeatureCollection, a header-only CSV)
+    imports as zero events, not as "required column is missing" seven times."""
+    path = tmp_path / f"empty.{fmt}"
+    path.write_bytes(export_bytes(events.iloc[0:0], fmt))
+    frame, _ = read_events(path)
+    assert frame.empty
+
+
+def test_unreadable_gpkg_names_the_file_not_its_server_path(tmp_path: Path) -> None:
+    path = tmp_path / "upload-dir" / "x.gpkg"
+    path.parent.mkdir()
+    path.write_bytes(b"SQLite format 3\x00garbage")
+    with pytest.raises(ImportFormatError) as err:
+        read_events(path)
+    message = str(err.value)
+    assert message.startswith("x.gpkg: not a readable GeoPackage: ")
+    assert str(tmp_path) not in message and "It might help" not in message

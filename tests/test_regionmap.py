@@ -14,6 +14,7 @@ from geo.views.regionmap import (
     class_breaks,
     clicked_iso,
     colour_of,
+    legend_caption,
     region_filter_value,
     region_values,
     weekly_top_regions,
@@ -43,6 +44,15 @@ def test_colours_and_classes() -> None:
     assert colour_of(0, breaks) == EMPTY and colour_of(float("nan"), breaks) == EMPTY
     assert colour_of(100, breaks) == PALETTE[-1] and colour_of(1, breaks) == PALETTE[0]
     assert class_breaks(pd.Series([0.0, 0.0])) == []
+
+
+def test_legend_caption_with_and_without_events(events: pd.DataFrame) -> None:
+    caption = legend_caption(region_values(events))
+    assert caption.startswith("Colour: matching events (classes: 0–") and "annexed" in caption
+    # A filter matching nothing: say so, not "(classes: )".
+    empty = legend_caption(region_values(events.iloc[0:0]), per_capita=True)
+    assert "events per 100,000 inhabitants (none: every region grey)" in empty
+    assert "classes" not in empty
 
 
 def test_choropleth_tooltips_carry_the_iso_code_escaped(events: pd.DataFrame) -> None:

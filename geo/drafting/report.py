@@ -22,6 +22,9 @@ from geo.schema import INT_COLUMNS
 from geo.store.records import record_to_yaml
 
 FORMATS = ("yaml", "json")
+# A long news report is some 20,000 characters; drafting reads every sentence (about 20 s a
+# megabyte), so a pasted book or a log file is refused before it ties up the server.
+MAX_REPORT_CHARS = 200_000
 
 
 class ReportError(AtlasError, ValueError):
@@ -31,7 +34,8 @@ class ReportError(AtlasError, ValueError):
 def extract_text(data: bytes | str, name: str = "report") -> str:
     """Plain text of a report: HTML reduced to its main text, text decoded as UTF-8.
 
-    Raises `ReportError` naming the file when it is not UTF-8 or holds no text.
+    Raises `ReportError` naming the file when it is not UTF-8, holds no text or is longer
+    than `MAX_REPORT_CHARS`.
     """
     if isinstance(data, bytes):
         try:
@@ -46,6 +50,11 @@ def extract_text(data: bytes | str, name: str = "report") -> str:
     text = _html_text(data) if is_html else data
     if not text.strip():
         raise ReportError(f"{name}: no text found; paste the report or give a .txt/.html file")
+    if len(text) > MAX_REPORT_CHARS:
+        raise ReportError(
+            f"{name}: {len(text):,} characters, more than a report ({MAX_REPORT_CHARS:,} at "
+            "most); draft from the part about the strikes, or split it"
+        )
     return text.strip()
 
 
@@ -69,8 +78,10 @@ def _html_text(html: str) -> str:
 def read_report(path: str | Path) -> str:
     """The text of a report file (.txt or .html)."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ReportError(f"{path}: no such file; give a .txt or .html report")
+    if not path.is_file():  # a folder, /dev/null, a pipe: nothing to read as a report
+        raise ReportError(f"{path}: not a regular file; give a .txt or .html report")
     return extract_text(path.read_bytes(), path.name)
 
 

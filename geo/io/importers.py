@@ -277,7 +277,8 @@ def _read_geojson(path: Path, notes: list[str]) -> _Raw:
     rows = [_feature_row(i, feat, name, errors) for i, feat in enumerate(features, start=1)]
     if errors:
         raise ValidationError(errors)
-    raw = pd.DataFrame(rows)
+    # No features (our own export of an empty selection): zero events, not "columns missing".
+    raw = pd.DataFrame(rows) if rows else pd.DataFrame(columns=list(COLUMNS))
     if "crs" in doc and len(raw):
         crs = geojson_crs(doc["crs"], name)
         if crs is not None:
@@ -304,7 +305,8 @@ def _read_gpkg(path: Path, notes: list[str]) -> _Raw:
     try:
         layers = [row[0] for row in pyogrio.list_layers(path)]
     except Exception as exc:  # pyogrio raises several GDAL error types
-        raise ImportFormatError(f"{name}: not a readable GeoPackage: {_first_line(exc)}") from None
+        why = _first_line(exc, path)
+        raise ImportFormatError(f"{name}: not a readable GeoPackage: {why}") from None
     if not layers:
         raise ImportFormatError(f"{name}: the GeoPackage holds no layers")
     layer = "events" if "events" in layers else layers[0]
@@ -312,7 +314,7 @@ def _read_gpkg(path: Path, notes: list[str]) -> _Raw:
         gdf = pyogrio.read_dataframe(path, layer=layer)
     except Exception as exc:
         raise ImportFormatError(
-            f"{name}: cannot read layer {layer!r}: {_first_line(exc)}"
+            f"{name}: cannot read layer {layer!r}: {_first_line(exc, path)}"
         ) from None
     if "geometry" not in gdf.columns:
         raise ImportFormatError(f"{name}: layer {layer!r} has no geometry; expected points")
@@ -398,9 +400,14 @@ def _validate(
     return frame
 
 
-def _first_line(exc: BaseException) -> str:
+def _first_line(exc: BaseException, path: Path | None = None) -> str:
+    """The gist of a library's error: its first line, without the server-side path of the file
+    (an upload's temp folder) and without GDAL's advice about driver prefixes."""
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    line = text.splitlines()[0] if text else type(exc).__name__
+    if path is not None:
+        line = line.replace(f"'{path}' ", "").replace(str(path), path.name)
+    return line.split(".; It might help")[0]
 
 
 def read_input(

@@ -172,6 +172,19 @@ def legend_rows(values: pd.DataFrame, *, per_capita: bool = False) -> pd.DataFra
     return pd.DataFrame(rows, columns=["colour", "from", "to"])
 
 
+def legend_caption(values: pd.DataFrame, *, per_capita: bool = False) -> str:
+    """The line under the Regions page title: what the colour means and its classes; with no
+    matching event (or no population for per-capita), that every region stays grey."""
+    measure = "events per 100,000 inhabitants" if per_capita else "matching events"
+    rows = legend_rows(values, per_capita=per_capita).to_dict("records")
+    classes = ", ".join(f"{r['from']:,.4g}–{r['to']:,.4g}" for r in rows)
+    colour = f"{measure} (classes: {classes})" if rows else f"{measure} (none: every region grey)"
+    return (
+        f"Colour: {colour}. Thick purple border: annexed by Russia (2014); "
+        "dashed orange: claimed (2022). Click a region to filter on it."
+    )
+
+
 _ISO = re.compile(r"\[([A-Z]{2}-[A-Z0-9]{1,3})\]")
 
 

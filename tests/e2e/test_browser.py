@@ -10,6 +10,7 @@ import json
 import re
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -270,3 +271,15 @@ def test_xss_standalone_map(atlas: Session, standalone_map: Path, screenshots: P
     assert atlas.dialogs == []
     assert atlas.errors == []
     shoot(page, screenshots / "standalone.png")
+
+
+def test_markdown_in_a_shared_link_is_not_fetched(atlas: Session) -> None:
+    """Streamlit renders captions and sidebar messages as Markdown: an image in `?q=` or in a
+    bad `?from=` was fetched by the reader's browser (a tracking pixel in a shared link)."""
+    image = "![x](http://tracker.example/pixel.png)"
+    for key in ("q", "from"):
+        page = open_page(atlas, f"/?{key}={quote(image)}")
+        expect(page.get_by_text(image).first).to_be_visible()  # shown as typed
+        assert page.locator('img[src*="tracker.example"]').count() == 0
+        page.wait_for_timeout(300)
+        assert atlas.blocked == []
