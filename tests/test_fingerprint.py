@@ -85,3 +85,17 @@ def test_empty_selection_has_a_fingerprint(events: pd.DataFrame) -> None:
     empty = events.head(0)
     assert fingerprint(empty).count == 0
     assert fingerprint(empty).digest == selection_digest(empty)
+
+
+def test_text_is_escaped_exactly_as_json_writes_it(events: pd.DataFrame) -> None:
+    # Free text goes through a vectorised path; what JSON escapes must come out as orjson
+    # writes it, and everything else unchanged (non-ASCII, DEL and U+2028 included).
+    odd = pd.concat([events.head(1)] * 9, ignore_index=True)
+    notes = ['a"b', "back\\slash", "tab\tnl\n", "ctl\x01\x1f", "del\x7f", "ü ☃ \u2028 /", "", None]
+    odd["event_id"] = [f"x-{i}" for i in range(9)]
+    odd["notes"] = pd.array([*notes, "plain"], dtype="string")
+    _, lines = canonical_lines(odd)
+    for value, line in zip([*notes, "plain"], lines, strict=True):
+        want = "null" if value is None else orjson.dumps(value).decode()
+        assert f'"notes":{want},' in line
+        assert orjson.loads(line)["notes"] == value
