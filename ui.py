@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
@@ -204,6 +204,23 @@ def derived(
     `name` tells results of different functions apart; `fn` must depend only on the rows.
     """
     return _view_cache().derived(events, flt, name, fn)
+
+
+def count_events(events: pd.DataFrame, flt: EventFilter) -> int:
+    """How many events `flt` matches, without copying them (once per filter and frame)."""
+    return _view_cache().count(events, flt)
+
+
+def derived_from(
+    events: pd.DataFrame,
+    flt: EventFilter,
+    name: Hashable,
+    fn: Callable[[pd.DataFrame], T],
+    columns: Iterable[str],
+) -> T:
+    """Like `derived`, but `fn` gets only `columns` of the matching events: what reads a few
+    columns of a large selection (grid counts, the timeline) copies only those."""
+    return _view_cache().derived_from(events, flt, name, fn, columns)
 
 
 def timeline_counts(events: pd.DataFrame, flt: EventFilter) -> pd.DataFrame:
@@ -430,12 +447,17 @@ def _digest(db: str, control_dir: str, revision: int, view: str, _selection: pd.
     return selection_digest(_selection)
 
 
-def cite_view(selected: pd.DataFrame, page: str = "") -> None:
+def cite_view(
+    selected: pd.DataFrame | Callable[[], pd.DataFrame], page: str = "", count: int | None = None
+) -> None:
     """The "Cite this view" block every browsing page shows: permalink of the filter, count,
     fingerprint and today's date, as text a user can copy.
 
-    `selected` is what the sidebar filter matched; `page` the page's URL path ("" = the map).
+    `selected` is what the sidebar filter matched, or (with its `count`) a function that
+    returns it, called only when the fingerprint is computed; `page` the page's URL path
+    ("" = the map).
     """
+    count = len(selected) if count is None else count
     settings = get_settings()
     flt: EventFilter = st.session_state.get(_FILTER) or EventFilter()
     # The revision the shown events were loaded at (asked at most every few seconds, and at
@@ -444,11 +466,13 @@ def cite_view(selected: pd.DataFrame, page: str = "") -> None:
     view = urlencode(flt.to_query(), doseq=True)  # the same selection on every page
     with st.expander("Cite this view"):
         asked = st.session_state.setdefault(_CITE_ASKED, set())
-        if len(selected) > _CITE_AUTO_MAX and view not in asked:
-            st.caption(f"The fingerprint of {len(selected):,} events takes a few seconds.")
+        if count > _CITE_AUTO_MAX and view not in asked:
+            st.caption(f"The fingerprint of {count:,} events takes a few seconds.")
             if not st.button("Compute the citation", key=f"cite-{page or 'map'}"):
                 return
             asked.add(view)
+        if callable(selected):
+            selected = selected()
         digest = _digest(settings.db, settings.control_dir, revision, view, selected)
         citation = cite(
             selected, flt, base_url=base_url(), page=page, revision=revision, digest=digest

@@ -183,10 +183,14 @@ def map_view(
     height: int,
     returned_objects: list[str],
     layer_control: bool = False,
+    columns: Sequence[str] | None = None,
 ) -> dict | None:
     """`st_folium(build_base(), feature_group_to_add=build_layers(matching events), …)`, with
     the base rendered once per `base_key` and the layers once per filter and `layers_key`
-    (what else they depend on, e.g. the marker limit), shared by every session."""
+    (what else they depend on, e.g. the marker limit), shared by every session.
+
+    With `columns`, `build_layers` gets only those columns of the matching events (what a
+    grid of a large selection reads), so the others are never copied."""
     if not CACHED:  # pragma: no cover - a streamlit-folium without the helpers
         return sf.st_folium(
             build_base(),
@@ -204,7 +208,11 @@ def map_view(
         return render_layers(base, build_layers(selected), control)
 
     # The base's identity is in the name: a base rendered again renders its layers again.
-    done = ui.derived(events, flt, ("map", id(base), layers_key), render)
+    name = ("map", id(base), layers_key)
+    if columns is None:
+        done = ui.derived(events, flt, name, render)
+    else:
+        done = ui.derived_from(events, flt, name, render, columns)
     defaults = {k: v for k, v in _DEFAULTS.items() if k in returned_objects}
     if "bounds" in returned_objects:
         (s, w), (n, e) = base.bounds

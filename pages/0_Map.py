@@ -11,6 +11,7 @@ from geo.views.basemap import DEFAULT_LANG, StaticSource, static_url_for
 from geo.views.catalog import control_timeline
 from geo.views.control_map import control_layer
 from geo.views.mapview import (
+    GRID_COLUMNS,
     base_map,
     cell_bounds,
     events_layer,
@@ -19,7 +20,7 @@ from geo.views.mapview import (
     playback_map,
 )
 from geo.views.markdown import escape_markdown
-from geo.views.timeline import bin_unit, binned_counts, brushed_range, chart_json
+from geo.views.timeline import BINNED_COLUMNS, bin_unit, binned_counts, brushed_range, chart_json
 
 settings = ui.setup_page("Map")
 # The label language lives in the URL (?lang=uk) next to the filter; read it before the
@@ -27,7 +28,7 @@ settings = ui.setup_page("Map")
 asked = st.query_params.get("lang", st.session_state.get("_sa_lang", DEFAULT_LANG))
 events = ui.load_events()
 flt = ui.sidebar_filter(events, page="map")
-selected = ui.select_events(events, flt)
+matching = ui.count_events(events, flt)  # rows are copied only as far as a view reads them
 langs = list(LABEL_LANGUAGES)
 lang = st.sidebar.selectbox(
     "Map labels",
@@ -52,9 +53,9 @@ source = _static(static_url_for(ui.asset_base_url()), lang)
 
 st.title("Strike Atlas")
 c1, c2 = st.columns([1, 5])
-c1.metric("Events", f"{len(selected):,}")
+c1.metric("Events", f"{matching:,}")
 c2.caption(escape_markdown(flt.describe()))
-ui.cite_view(selected, page="")
+ui.cite_view(lambda: ui.select_events(events, flt), page="", count=matching)
 c2.caption(
     "Markers: colour = side that acted, shape = event type; hollow = placed only to its "
     "region, ringed = near a town. Numbers count events at one place (click to spread them). "
@@ -65,7 +66,7 @@ c2.caption(
 # and it fits the view to the matching events (or the drilled-down area). Panning never
 # reruns the script: with markers nothing is sent back; with grid counts only a click is, and
 # a click on a cell narrows the filter to that cell (drill-down).
-aggregated = len(selected) > settings.max_markers
+aggregated = matching > settings.max_markers
 timeline = control_timeline(settings)
 day = (flt.date_to or events["event_date"].max().date()) if len(events) else None
 
@@ -96,21 +97,22 @@ clicked = ui_map.map_view(
     height=560,
     returned_objects=["last_object_clicked"] if aggregated else [],
     layer_control=True,
+    columns=GRID_COLUMNS if aggregated else None,
 )
 if aggregated:
     st.info(
-        f"{len(selected):,} events match: the map shows counts on a grid. Click a circle to "
+        f"{matching:,} events match: the map shows counts on a grid. Click a circle to "
         f"show that area, or narrow the filter to {settings.max_markers:,} or fewer events "
         "to see them one by one."
     )
     hit = (clicked or {}).get("last_object_clicked")
     if hit and hit != st.session_state.get("_sa_last_cell"):
         st.session_state["_sa_last_cell"] = hit
-        cell = ui.derived(events, flt, "grid_cell", grid_cell_size)
+        cell = ui.derived_from(events, flt, "grid_cell", grid_cell_size, GRID_COLUMNS)
         ui.set_area(cell_bounds(hit["lng"], hit["lat"], cell))
 
 st.subheader("Timeline")
-counts = ui.derived(events, flt, "binned_counts", binned_counts)
+counts = ui.derived_from(events, flt, "binned_counts", binned_counts, BINNED_COLUMNS)
 if counts.empty:
     st.write("No events match the filter.")
 else:
@@ -122,7 +124,7 @@ else:
     # The chart's spec (data included) once per filter, as JSON: building it costs more than
     # the rest of the rerun, and Streamlit may change the dict it is given (so each run gets
     # its own copy).
-    spec = ui.derived(events, flt, "timeline_spec", lambda _: chart_json(counts, unit))
+    spec = ui.derived_from(events, flt, "timeline_spec", lambda _: chart_json(counts, unit), ())
     brushed = st.vega_lite_chart(
         spec=orjson.loads(spec), width="stretch", on_select="rerun", key="timeline"
     )
@@ -133,7 +135,7 @@ else:
     # Built only when asked for: a second map on every rerun would double what each filter
     # change sends to the browser.
     if st.toggle("Play events through time", key="playback"):
-        latest = latest_events(selected, settings.max_markers)
+        latest = latest_events(ui.select_events(events, flt), settings.max_markers)
         st.caption(
             f"Press play to step day by day through the latest {len(latest):,} matching "
             "events; each stays visible for three days."

@@ -44,6 +44,9 @@ MAX_ZOOM = 14
 # as such points are a small minority (a call in Washington among strikes in Ukraine).
 _OUTLIER_MIN_DEG = 10.0
 _OUTLIER_SHARE = 0.1
+# What `events_layer` reads of more than `max_markers` events (grid counts and the view's
+# bounds; `grid_cell_size` reads two of them): a caller may hand over only these columns.
+GRID_COLUMNS: tuple[str, ...] = ("longitude", "latitude", "actor1", "event_type")
 
 
 def _latlon(lon: float, lat: float) -> list[float]:

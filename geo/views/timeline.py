@@ -19,6 +19,8 @@ import pandas as pd
 from geo.views.styling import SIDE_COLORS, SIDE_NAMES, sides
 
 BRUSH = "brush"  # the chart's interval selection, as named in Streamlit's selection state
+# What `binned_counts` reads of the events: a caller may hand it only these columns.
+BINNED_COLUMNS: tuple[str, ...] = ("event_date", "actor1", "time_precision")
 _COLUMNS = ("start", "end", "side", "events", "exact")
 
 

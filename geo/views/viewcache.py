@@ -14,9 +14,10 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 
 from geo.filters import EventFilter
@@ -24,17 +25,46 @@ from geo.filters import EventFilter
 T = TypeVar("T")
 
 
+class _Entry:
+    """One filter's selection: the matching row positions, the columns taken so far, the
+    whole matching frame once someone asks for it, and what was derived from them."""
+
+    __slots__ = ("columns", "count", "derived", "frame", "index", "ref", "rows", "width")
+
+    def __init__(self, events: pd.DataFrame, rows: np.ndarray | None) -> None:
+        self.ref = weakref.ref(events)
+        self.rows = rows  # positions of the matching rows; None: all of them
+        self.count = len(events) if rows is None else len(rows)
+        self.width = max(1, events.shape[1])
+        self.frame: pd.DataFrame | None = events if rows is None else None
+        self.index: pd.Index | None = None
+        self.columns: dict[str, object] = {}  # column name -> its matching values
+        self.derived: dict = {}
+
+    def weight(self) -> float:
+        """Rows held, counted in whole-frame rows: a taken column weighs its share of a
+        row, the row positions a sixteenth (8 bytes against a row's hundreds)."""
+        if self.rows is None:
+            return 0.0  # the frame itself, held anyway
+        if self.frame is not None:
+            return float(self.count)
+        return self.count * (len(self.columns) / self.width + 1 / 16)
+
+
 class ViewCache:
     """Per (frame, filter): the matching events and results derived from them.
 
-    Least recently used entries go first, bounded by the number of matching rows held, not
-    by entries: one filter matching all of a million events weighs as much as a thousand
-    small ones (a filter matching everything returns the frame itself, no copy); an entry
-    weighs at least `min_entry_rows`, which bounds the number of small ones. Frames are
-    told apart by identity, checked through a weak reference, so a reloaded frame (a new
-    store revision) never hits an old entry and an old frame is not kept alive. Per frame,
-    `facts` keeps what does not depend on a filter (the sidebar's choices). Everything handed
-    out is shared between threads: treat it as read-only.
+    A filter is matched once, to row positions (`np.flatnonzero` of its mask); the matching
+    rows are copied only as far as they are asked for: `count` copies nothing, `columns`
+    only the named columns (a grid of a million points needs three of the events' 25
+    columns, and the copies of the free-text ones cost most of a view), `selected` the
+    whole frame. Least recently used entries go first, bounded by the rows held (a column
+    weighs its share of a row, see `_Entry.weight`), not by entries; an entry weighs at
+    least `min_entry_rows`, which bounds the number of small ones. Frames are told apart by
+    identity, checked through a weak reference, so a reloaded frame (a new store revision)
+    never hits an old entry and an old frame is not kept alive. Per frame, `facts` keeps
+    what does not depend on a filter (the sidebar's choices). Everything handed out is
+    shared between threads: treat it as read-only.
     """
 
     def __init__(self, budget_rows: int, min_entry_rows: int = 0) -> None:
@@ -42,22 +72,62 @@ class ViewCache:
         # An entry weighs at least this many rows: what is derived from a small selection
         # (a rendered map layer of 1,500 markers, ~1 MB) is not free either.
         self._min_rows = min_entry_rows
-        self._entries: OrderedDict[tuple, tuple[weakref.ref, pd.DataFrame, dict]] = OrderedDict()
+        self._entries: OrderedDict[tuple, _Entry] = OrderedDict()
         self._facts: dict[tuple, tuple[weakref.ref, object]] = {}
         self._budget = budget_rows
 
     def selected(self, events: pd.DataFrame, flt: EventFilter) -> pd.DataFrame:
         """`flt.apply(events)`, computed once."""
-        return self._entry(events, flt)[1]
+        entry = self._entry(events, flt)
+        if entry.frame is None:  # two threads may both take it once: harmless
+            entry.frame = events.take(entry.rows)
+            self._trim(len(events))
+        return entry.frame
+
+    def count(self, events: pd.DataFrame, flt: EventFilter) -> int:
+        """`len(flt.apply(events))`, without copying any row."""
+        return self._entry(events, flt).count
+
+    def columns(self, events: pd.DataFrame, flt: EventFilter, names: Iterable[str]) -> pd.DataFrame:
+        """The matching rows of the named columns only (the whole selection when it is at
+        hand: no copy), each column taken once per filter."""
+        entry = self._entry(events, flt)
+        if entry.frame is not None:
+            return entry.frame
+        assert entry.rows is not None
+        names = list(dict.fromkeys(names))
+        missing = [n for n in names if n not in entry.columns]
+        if entry.index is None:
+            entry.index = events.index.take(entry.rows)
+        for name in missing:
+            entry.columns[name] = events[name].array.take(entry.rows)
+        if missing:
+            self._trim(len(events))
+        return pd.DataFrame({n: entry.columns[n] for n in names}, index=entry.index, copy=False)
 
     def derived(
         self, events: pd.DataFrame, flt: EventFilter, name: str, fn: Callable[[pd.DataFrame], T]
     ) -> T:
         """`fn(flt.apply(events))`, computed once; `name` tells functions apart."""
-        _, selected, derived = self._entry(events, flt)
-        if name not in derived:  # two threads may both compute it once: harmless
-            derived[name] = fn(selected)
-        return derived[name]
+        entry = self._entry(events, flt)
+        if name not in entry.derived:  # two threads may both compute it once: harmless
+            entry.derived[name] = fn(self.selected(events, flt))
+        return entry.derived[name]
+
+    def derived_from(
+        self,
+        events: pd.DataFrame,
+        flt: EventFilter,
+        name: Hashable,
+        fn: Callable[[pd.DataFrame], T],
+        columns: Iterable[str],
+    ) -> T:
+        """`fn` of the matching rows of `columns` (see `columns`), computed once: for what
+        needs a few columns of a large selection (grid counts, the timeline)."""
+        entry = self._entry(events, flt)
+        if name not in entry.derived:
+            entry.derived[name] = fn(self.columns(events, flt, columns))
+        return entry.derived[name]
 
     def facts(self, events: pd.DataFrame, name: Hashable, fn: Callable[[pd.DataFrame], T]) -> T:
         """`fn(events)` for the whole frame, computed once per frame."""
@@ -76,31 +146,36 @@ class ViewCache:
     def rows(self) -> int:
         """Rows held now (of frames still alive), each entry counted as at least its minimum."""
         with self._lock:
-            return self._weight()
+            return round(self._weight())
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
 
-    def _entry(self, events: pd.DataFrame, flt: EventFilter) -> tuple:
+    def _entry(self, events: pd.DataFrame, flt: EventFilter) -> _Entry:
         key = (id(events), flt)
         with self._lock:
             hit = self._entries.get(key)
-            if hit is not None and hit[0]() is events:
+            if hit is not None and hit.ref() is events:
                 self._entries.move_to_end(key)
                 return hit
         # Filter outside the lock: sessions asking for different filters run in parallel.
-        entry = (weakref.ref(events), flt.apply(events), {})
+        entry = _Entry(events, None if flt.is_empty else np.flatnonzero(flt.mask(events)))
         with self._lock:
             self._entries[key] = entry
-            budget = max(self._budget, len(events))
-            while len(self._entries) > 1 and self._weight() > budget:
-                self._entries.popitem(last=False)
+        self._trim(len(events))
         return entry
 
-    def _weight(self) -> int:
+    def _trim(self, floor: int) -> None:
+        """Drop least recently used entries while over budget (never below one)."""
+        with self._lock:
+            budget = max(self._budget, floor)
+            while len(self._entries) > 1 and self._weight() > budget:
+                self._entries.popitem(last=False)
+
+    def _weight(self) -> float:
         return sum(
-            max(len(e[1]), self._min_rows) for e in self._entries.values() if e[0]() is not None
+            max(e.weight(), self._min_rows) for e in self._entries.values() if e.ref() is not None
         )
 
 
