@@ -180,10 +180,15 @@ def _reference_binned_counts(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
     return out
 
 
+@pytest.mark.parametrize("dense", [True, False])
 @pytest.mark.parametrize("unit", ["day", "week", "month"])
-def test_binned_counts_match_the_plain_pandas_way(unit: str) -> None:
+def test_binned_counts_match_the_plain_pandas_way(
+    unit: str, dense: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bench.synthetic import synthetic_events
 
+    if not dense:  # the sorted path, taken when the dates span centuries
+        monkeypatch.setattr("geo.views.timeline._DENSE_KEYS", 0)
     frame = synthetic_events(3000)
     frame.loc[frame.index[:5], "event_date"] = pd.Timestamp("1968-02-29")  # before 1970
     ours = binned_counts(frame, unit)
