@@ -42,13 +42,8 @@ from bench.load import Run as LoadRun  # noqa: E402
 from bench.servers import app_server, peak_rss  # noqa: E402
 from geo.filters import EventFilter  # noqa: E402
 from geo.store.pgaggregate import Facts  # noqa: E402
-from geo.store.pgviews import (  # noqa: E402
-    grid_groups,
-    read_facts,
-    region_groups,
-    summary as db_summary,
-    timeline_groups,
-)
+from geo.store.pgviews import grid_groups, read_facts, region_groups, timeline_groups  # noqa: E402
+from geo.store.pgviews import summary as db_summary  # noqa: E402
 from geo.store.postgis import PostGISStore  # noqa: E402
 from geo.views.aggregates import cell_size_for  # noqa: E402
 
@@ -147,7 +142,8 @@ def fill(url: str, n: int) -> None:
         step = 1_000_000
         for first in range(1, n + 1, step):
             conn.execute(fill_sql(first, min(n, first + step - 1)))
-            print(f"  {min(n, first + step - 1):,} rows, {time.perf_counter() - t0:.0f} s", flush=True)
+            done = min(n, first + step - 1)
+            print(f"  {done:,} rows, {time.perf_counter() - t0:.0f} s", flush=True)
         t_fill = time.perf_counter() - t0
         t1 = time.perf_counter()
         for _, ddl in indexes:
@@ -175,9 +171,9 @@ def _filters() -> list[EventFilter]:
     return [EventFilter.from_query(parse_qs(link_query(link))) for link in LINKS]
 
 
-def _timed(fn) -> tuple[float, object]:
+def _timed(fn, *args) -> tuple[float, object]:
     t0 = time.perf_counter()
-    out = fn()
+    out = fn(*args)
     return time.perf_counter() - t0, out
 
 
@@ -187,27 +183,27 @@ def views(url: str, baseline_max: int) -> list[str]:
 
     lines = []
     with PostGISStore(url) as store:
-        t_facts, facts = _timed(lambda: read_facts(store))
+        t_facts, facts = _timed(read_facts, store)
         print(f"facts (sidebar choices, date range, count): {t_facts:.2f} s", flush=True)
         map_times, region_times, base_times, ratios = [], [], [], []
         for flt in _filters():
-            t_sum, (count, bounds) = _timed(lambda: db_summary(store, flt, facts))
+            t_sum, (count, bounds) = _timed(db_summary, store, flt, facts)
             cell = cell_size_for(bounds)
-            t_grid, _ = _timed(lambda: grid_groups(store, flt, facts, cell))
-            t_time, _ = _timed(lambda: timeline_groups(store, flt, facts))
-            t_reg, _ = _timed(lambda: region_groups(store, flt, facts))
+            t_grid, _ = _timed(grid_groups, store, flt, facts, cell)
+            t_time, _ = _timed(timeline_groups, store, flt, facts)
+            t_reg, _ = _timed(region_groups, store, flt, facts)
             t_map = t_sum + t_grid + t_time
             map_times.append(t_map)
             region_times.append(t_reg)
             base = "skipped (> --baseline-max)"
             if count <= baseline_max:
 
-                def naive():
+                def naive(flt: EventFilter) -> None:
                     rows = store.query(flt)
                     binned_counts(rows)
                     grid_aggregate(rows, grid_cell_size(rows))
 
-                t_base, _ = _timed(naive)
+                t_base, _ = _timed(naive, flt)
                 base_times.append(t_base)
                 ratios.append(t_base / t_map)
                 base = f"{t_base:.2f} s ({t_base / t_map:.0f}x)"
