@@ -457,17 +457,22 @@ def cite_view(selection: Selection, page: str = "") -> None:
     with st.expander("Cite this view"):
         asked = st.session_state.setdefault(_CITE_ASKED, set())
         count = selection.count
+        if selection.row_limit is not None and count > selection.row_limit:
+            st.caption(
+                escape_markdown(
+                    f"{count:,} events match: the fingerprint needs every row, more than this "
+                    f"dashboard reads at once ({selection.row_limit:,}). `strike-atlas cite` "
+                    "with the same filter computes it."
+                )
+            )
+            return
         if count > _CITE_AUTO_MAX and view not in asked:
             st.caption(f"The fingerprint of {count:,} events takes a few seconds.")
             if not st.button("Compute the citation", key=f"cite-{page or 'map'}"):
                 return
             asked.add(view)
-        try:
-            digest = _digest(settings.db, settings.control_dir, revision, view, selection)
-            rows = selection.frame()
-        except TooManyEvents as exc:
-            st.caption(f"{exc} The fingerprint needs every row: `strike-atlas cite` computes it.")
-            return
+        digest = _digest(settings.db, settings.control_dir, revision, view, selection)
+        rows = selection.frame()
         citation = cite(rows, flt, base_url=base_url(), page=page, revision=revision, digest=digest)
         st.code(citation.text(), language=None, wrap_lines=True)
         st.caption(

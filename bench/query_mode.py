@@ -8,8 +8,8 @@
    then VACUUM ANALYZE; prints each step's seconds and the table's size. A store already
    holding N such events (meta key `bench_synthetic`) is reused.
 2. views, in this process: for each of bench/load.py's shared links, what a Map view asks of
-   the database with nothing cached (count and extent, grid counts, timeline counts), and the
-   Regions view's counts; medians over the links. Baseline in the same run: the same figures
+   the database with nothing cached (count, extent, grid and timeline counts: one scan), and
+   the Regions view's counts; medians over the links. Baseline in the same run: the same figures
    computed the in-memory way (`store.query(flt)` rows into pandas, then `binned_counts` and
    `grid_aggregate`), for the links matching at most `--baseline-max` events (a larger one
    would hold gigabytes per process: that is the point of query mode).
@@ -42,10 +42,9 @@ from bench.load import Run as LoadRun  # noqa: E402
 from bench.servers import app_server, peak_rss  # noqa: E402
 from geo.filters import EventFilter  # noqa: E402
 from geo.store.pgaggregate import Facts  # noqa: E402
-from geo.store.pgviews import grid_groups, read_facts, region_groups, timeline_groups  # noqa: E402
+from geo.store.pgviews import read_facts  # noqa: E402
 from geo.store.pgviews import summary as db_summary  # noqa: E402
 from geo.store.postgis import PostGISStore  # noqa: E402
-from geo.views.aggregates import cell_size_for  # noqa: E402
 
 # (admin1_code, admin1, lon, lat, country) centres the synthetic points scatter around.
 PLACES = (
@@ -177,26 +176,30 @@ def _timed(fn, *args) -> tuple[float, object]:
     return time.perf_counter() - t0, out
 
 
-def views(url: str, baseline_max: int) -> list[str]:
+def views(url: str, baseline_max: int) -> None:
+    """Per shared link, with nothing cached: a Map view's figures (count, grid, timeline)
+    and a Regions view's, through the dashboard's own QuerySelection; the in-memory way as
+    the baseline."""
+    from geo.store.pgviews import StorePool
     from geo.views.mapview import grid_aggregate, grid_cell_size
+    from geo.views.queryatlas import QueryAtlas
+    from geo.views.selection import AnswerCache
     from geo.views.timeline import binned_counts
 
-    lines = []
+    pool = StorePool(url)
     with PostGISStore(url) as store:
-        t_facts, facts = _timed(read_facts, store)
-        print(f"facts (sidebar choices, date range, count): {t_facts:.2f} s", flush=True)
+        revision = store.revision()
+        t_facts, _ = _timed(read_facts, store)
+        print(f"facts (sidebar choices, date range): {t_facts:.2f} s", flush=True)
         map_times, region_times, base_times, ratios = [], [], [], []
         for flt in _filters():
-            t_sum, (count, bounds) = _timed(db_summary, store, flt, facts)
-            cell = cell_size_for(bounds)
-            t_grid, _ = _timed(grid_groups, store, flt, facts, cell)
-            t_time, _ = _timed(timeline_groups, store, flt, facts)
-            t_reg, _ = _timed(region_groups, store, flt, facts)
-            t_map = t_sum + t_grid + t_time
+            sel = QueryAtlas(pool, revision, AnswerCache()).select(flt)  # nothing cached
+            t_map, _ = _timed(lambda s: (s.count, s.grid(), s.binned_counts(), s.focus()), sel)
+            t_reg, _ = _timed(lambda s: (s.region_values(False), s.weekly_top_regions()), sel)
             map_times.append(t_map)
             region_times.append(t_reg)
             base = "skipped (> --baseline-max)"
-            if count <= baseline_max:
+            if sel.count <= baseline_max:
 
                 def naive(flt: EventFilter) -> None:
                     rows = store.query(flt)
@@ -206,25 +209,23 @@ def views(url: str, baseline_max: int) -> list[str]:
                 t_base, _ = _timed(naive, flt)
                 base_times.append(t_base)
                 ratios.append(t_base / t_map)
-                base = f"{t_base:.2f} s ({t_base / t_map:.0f}x)"
-            line = (
-                f"  {flt.describe()[:60]:60} {count:>10,} events: map view {t_map:.2f} s "
-                f"(count {t_sum:.2f}, grid {t_grid:.2f}, timeline {t_time:.2f}), "
-                f"regions {t_reg:.2f} s; in memory {base}"
+                base = f"{t_base:.2f} s ({t_base / t_map:.1f}x)"
+            print(
+                f"  {flt.describe()[:60]:60} {sel.count:>10,} events: map view {t_map:.2f} s, "
+                f"regions {t_reg:.2f} s; in memory {base}",
+                flush=True,
             )
-            print(line, flush=True)
-            lines.append(line)
         print(
             f"median map view {statistics.median(map_times):.2f} s (max {max(map_times):.2f}), "
             f"regions {statistics.median(region_times):.2f} s; in-memory baseline median "
             + (
-                f"{statistics.median(base_times):.2f} s, {statistics.median(ratios):.0f}x slower"
+                f"{statistics.median(base_times):.2f} s, {statistics.median(ratios):.1f}x slower"
                 if base_times
                 else "not run"
             ),
             flush=True,
         )
-    return lines
+    pool.close()
 
 
 def app(url: str, sessions: list[int], n_views: int) -> None:
@@ -237,7 +238,7 @@ def app(url: str, sessions: list[int], n_views: int) -> None:
             facts = read_facts(store)
             for n in sessions:
                 got, wall = drive(app_url, n, n_views)
-                run = LoadRun(facts.count, n, 1, views=got, wall=wall)
+                run = LoadRun(int(store.count()), n, 1, views=got, wall=wall)
                 run.problems = check(got, None, n, n_views) + _wrong_counts(store, facts, got)
                 run.peak_rss = run.rss = peak_rss(proc.pid) or None
                 print("  " + "  ".join(f"{k}={v}" for k, v in summary(run).items()), flush=True)

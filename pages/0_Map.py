@@ -61,7 +61,7 @@ c2.caption(
 # a click on a cell narrows the filter to that cell (drill-down).
 aggregated = count > settings.max_markers
 timeline = control_timeline(settings)
-day = (flt.date_to or atlas.facts()["bounds"][1]) if atlas.facts()["events"] else None
+day = None if atlas.facts()["empty"] else (flt.date_to or atlas.facts()["bounds"][1])
 
 
 def _layers(sel):  # the filter's events (and the control map at its end date)

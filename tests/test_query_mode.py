@@ -152,7 +152,7 @@ def test_status_by_region_code_matches_points(atlases) -> None:
 def test_sidebar_facts_match(atlases) -> None:
     memory, query = atlases
     a, b = memory.facts(), query.facts()
-    for key in ("bounds", "events", "actor1", "event_type", "region"):
+    for key in ("bounds", "empty", "actor1", "event_type", "region"):
         assert a[key] == b[key], key
     assert query.facts()["ground"] is False
 
@@ -229,6 +229,7 @@ def test_export_page_names_the_limit(query_env: str, monkeypatch: pytest.MonkeyP
     at.switch_page("pages/3_Export.py").run()
     assert not at.exception
     assert any("strike-atlas export" in i.value for i in at.info)
+    assert any("`strike-atlas cite`" in c.value for c in at.caption)  # no fingerprint here
 
 
 def test_today_range_is_the_data(atlases) -> None:

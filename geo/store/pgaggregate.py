@@ -36,7 +36,7 @@ class Facts:
     codeless_admin1: tuple[str, ...] = ()  # admin1 text of rows with a blank admin1_code
     first_day: int | None = None  # days since 1970-01-01
     last_day: int | None = None
-    count: int = 0
+    extent: tuple[float, float, float, float] | None = None  # planner's estimate (W, S, E, N)
 
 
 FACT_COLUMNS = ("actor1", "event_type", "country", "verification", "admin1_code")
@@ -58,9 +58,12 @@ CODELESS_SQL = (
     "SELECT DISTINCT admin1 FROM events WHERE admin1 IS NOT NULL "
     "AND (admin1_code IS NULL OR btrim(admin1_code) = '')"
 )
+# Both ends read through the date index; the extent from the planner's statistics (no scan).
 RANGE_SQL = (
     "SELECT (min(event_date) - DATE '1970-01-01'), (max(event_date) - DATE '1970-01-01'), "
-    f"count(*) FROM events WHERE {LIVE}"
+    "(SELECT ARRAY[ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b)] FROM "
+    "ST_EstimatedExtent('events', 'geom') AS b) "
+    f"FROM events WHERE {LIVE}"
 )
 
 
@@ -83,12 +86,11 @@ def where(flt: EventFilter, facts: Facts) -> tuple[str, list[object]]:
         params.append(flt.date_to + timedelta(days=1))
     if flt.bbox:
         w, s, e, n = (float(v) for v in flt.bbox)
+        # Plain columns, not `geom`: the covering date index holds them, so a filtered count
+        # never reads the table.
         if w <= e:
-            conds.append(
-                "geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) "
-                "AND longitude BETWEEN %s AND %s AND latitude BETWEEN %s AND %s"
-            )
-            params += [w, s, e, n, w, e, s, n]
+            conds.append("longitude BETWEEN %s AND %s AND latitude BETWEEN %s AND %s")
+            params += [w, e, s, n]
         else:  # across the antimeridian
             conds.append("(longitude >= %s OR longitude <= %s) AND latitude BETWEEN %s AND %s")
             params += [w, e, s, n]
@@ -175,6 +177,24 @@ def unicode_ci_pattern(text: str) -> str:
 
 
 # -- aggregates -------------------------------------------------------------------------------
+OVERVIEW_SETS = {0: "timeline", 1: "grid", 2: "total"}
+
+
+def overview_sql(cond: str) -> str:
+    """One scan for a Map view: counts per (day, precision, actor) for the timeline, per
+    (cell, actor, strategic) for the grid (cell size as the first two parameters), and the
+    total with the extent. Column `set` says which: 0 timeline, 1 grid, 2 total."""
+    return (
+        "SELECT CASE WHEN GROUPING(d) = 0 THEN 0 WHEN GROUPING(gx) = 0 THEN 1 ELSE 2 END, "
+        "d, p, gx, gy, a, s, count(*), min(x), min(y), max(x), max(y) FROM ("
+        "SELECT event_date - DATE '1970-01-01' AS d, coalesce(time_precision, 1) AS p, "
+        "floor(longitude / %s)::bigint AS gx, floor(latitude / %s)::bigint AS gy, "
+        f"actor1 AS a, (event_type = '{STRATEGIC}') AS s, longitude AS x, latitude AS y "
+        f"FROM events WHERE {cond}) e "
+        "GROUP BY GROUPING SETS ((d, p, a), (gx, gy, a, s), ())"
+    )
+
+
 def summary_sql(cond: str) -> str:
     """Count and extent of the matching events (one row)."""
     return (

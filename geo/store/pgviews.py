@@ -59,13 +59,13 @@ def read_facts(store: PostGISStore) -> Facts:
         c: tuple(str(r[0]) for r in store.fetch(sql.distinct_sql(c))) for c in sql.FACT_COLUMNS
     }
     codeless = tuple(str(r[0]) for r in store.fetch(sql.CODELESS_SQL))
-    first, last, count = store.fetch(sql.RANGE_SQL)[0]
+    first, last, extent = store.fetch(sql.RANGE_SQL)[0]
     return Facts(
         values=values,
         codeless_admin1=codeless,
         first_day=None if first is None else int(first),
         last_day=None if last is None else int(last),
-        count=int(count),
+        extent=tuple(float(v) for v in extent) if extent and None not in extent else None,
     )
 
 
@@ -76,6 +76,29 @@ def summary(store: PostGISStore, flt: EventFilter, facts: Facts) -> tuple[int, B
     if not n:
         return 0, None
     return int(n), (float(w), float(s), float(e), float(nn))
+
+
+def overview(
+    store: PostGISStore, flt: EventFilter, facts: Facts, cell: float
+) -> tuple[int, Bounds | None, pd.DataFrame, pd.DataFrame]:
+    """A Map view's figures in one scan: count, extent, timeline groups (as
+    `timeline_groups`) and grid groups at `cell` degrees (as `grid_groups`)."""
+    cond, params = sql.where(flt, facts)
+    rows = store.fetch(sql.overview_sql(cond), [cell, cell, *params])
+    total = [r for r in rows if r[0] == 2]
+    n, bounds = 0, None
+    if total and total[0][7]:
+        _, *_, n, w, s, e, nn = total[0]
+        bounds = (float(w), float(s), float(e), float(nn))
+    timeline = sql.groups_frame(
+        [(r[1], r[2], r[5], r[7]) for r in rows if r[0] == 0],
+        ["day", "time_precision", "actor1", "n"],
+    )
+    grid = sql.groups_frame(
+        [(r[3], r[4], r[5], r[6], r[7]) for r in rows if r[0] == 1],
+        ["gx", "gy", "actor1", "strategic", "n"],
+    )
+    return int(n), bounds, timeline, grid
 
 
 def grid_groups(store: PostGISStore, flt: EventFilter, facts: Facts, cell: float) -> pd.DataFrame:

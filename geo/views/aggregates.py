@@ -25,7 +25,8 @@ def cell_size_for(bounds: Bounds | None, target_cells: int = 600) -> float:
     if bounds is None:
         return 1.0
     w, s, e, n = bounds
-    raw = np.sqrt(((e - w) or 1.0) * ((n - s) or 1.0) / target_cells)
+    width = (e - w) % 360 if e < w else e - w  # a box across the antimeridian
+    raw = np.sqrt((width or 1.0) * ((n - s) or 1.0) / target_cells)
     return next((size for size in GRID_SIZES if raw <= size), 10.0)
 
 

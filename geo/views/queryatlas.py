@@ -10,9 +10,9 @@ from typing import TypeVar
 
 import pandas as pd
 
-from geo.admin1 import admin1_name, display_region
+from geo.admin1 import admin1_name, display_region, region_codes
 from geo.filters import Bounds, EventFilter
-from geo.places.regions import region_counts, status_counts_by_code
+from geo.places.regions import load_admin1, region_counts, status_counts_by_code
 from geo.store import pgviews
 from geo.store.pgaggregate import Facts
 from geo.views import aggregates as agg
@@ -62,7 +62,7 @@ class QueryAtlas(Atlas):
         regions |= {display_region(t) for t in f.codeless_admin1 if t.strip()}
         return {
             "bounds": _bounds_of_days(f.first_day, f.last_day),
-            "events": f.count,
+            "empty": f.first_day is None,
             "ground": False,  # who held the ground needs control layers, not in the database
             "actor1": sorted(f.values.get("actor1", ())),
             "event_type": sorted(f.values.get("event_type", ())),
@@ -83,6 +83,20 @@ class QueryAtlas(Atlas):
             return pgviews.near_in_time_and_space(store, frame, days, km, NEAR_MAX)
 
 
+def _expected_bounds(flt: EventFilter, facts: Facts) -> Bounds | None:
+    """Where the matching events probably are, before asking: the filter's box, else its
+    regions' outlines, else the whole store (the planner's estimate of its extent)."""
+    if flt.bbox:
+        return flt.bbox
+    if flt.regions:
+        codes, _ = region_codes(flt.regions)
+        shapes = load_admin1()
+        shapes = shapes[shapes["iso_3166_2"].isin(codes)]
+        if len(shapes):
+            return tuple(float(v) for v in shapes.total_bounds)  # type: ignore[return-value]
+    return facts.extent
+
+
 class _StoredIds:
     """`id in ids` answered by the store (an index lookup), for suggesting a free id."""
 
@@ -97,6 +111,8 @@ class _StoredIds:
 class QuerySelection(Selection):
     """A filter's answers from the database, each asked once per store revision."""
 
+    row_limit = FRAME_MAX
+
     def __init__(self, atlas: QueryAtlas, flt: EventFilter) -> None:
         super().__init__(flt)
         self._atlas = atlas
@@ -108,12 +124,23 @@ class QuerySelection(Selection):
 
         return self._atlas.cached((self.flt, name), run)
 
-    def _summary(self) -> tuple[int, Bounds | None]:
-        return self._ask("summary", pgviews.summary)
+    def _overview(self) -> tuple[int, Bounds | None, pd.DataFrame, float, pd.DataFrame]:
+        """Count, extent, timeline groups, grid cell and grid groups: one scan, unless the
+        grid's cell guessed before it is not the one the extent found calls for."""
+
+        def run(store, flt: EventFilter, facts: Facts):
+            guess = agg.cell_size_for(_expected_bounds(flt, facts))
+            count, bounds, timeline, grid = pgviews.overview(store, flt, facts, guess)
+            cell = agg.cell_size_for(bounds)
+            if count and cell != guess:
+                grid = pgviews.grid_groups(store, flt, facts, cell)
+            return count, bounds, timeline, cell, grid
+
+        return self._ask("overview", run)
 
     @property
     def count(self) -> int:
-        return self._summary()[0]
+        return self._overview()[0]
 
     def derived(self, name: Hashable, fn: Callable[[Selection], T]) -> T:
         return self._atlas.cached((self.flt, "derived", name), lambda: fn(self))
@@ -128,14 +155,13 @@ class QuerySelection(Selection):
         return self._ask(("newest", n), pgviews.newest, n)
 
     def _timeline_groups(self) -> pd.DataFrame:
-        return self._ask("timeline", pgviews.timeline_groups)
+        return self._overview()[2]
 
     def binned_counts(self) -> pd.DataFrame:
         return self.derived("binned", lambda _: agg.binned_from_groups(self._timeline_groups()))
 
     def _grid_groups(self) -> tuple[float, pd.DataFrame]:
-        cell = agg.cell_size_for(self._summary()[1])
-        return cell, self._ask(("grid", cell), pgviews.grid_groups, cell)
+        return self._overview()[3], self._overview()[4]
 
     def grid(self) -> tuple[float, pd.DataFrame]:
         def build(_: Selection) -> tuple[float, pd.DataFrame]:

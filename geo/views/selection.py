@@ -51,6 +51,8 @@ class TooManyEvents(Exception):
 class Selection(ABC):
     """The events a filter matches, and what views derive from them."""
 
+    row_limit: int | None = None  # most whole rows `frame` returns (None: no limit)
+
     def __init__(self, flt: EventFilter) -> None:
         self.flt = flt
 
@@ -109,7 +111,7 @@ class Atlas(ABC):
 
     @abstractmethod
     def facts(self) -> dict:
-        """The sidebar's facts: date `bounds`, the number of `events`, the `actor1`,
+        """The sidebar's facts: date `bounds`, whether the store is `empty`, the `actor1`,
         `event_type` and `region` choices, and whether the `ground` status is known."""
 
     @abstractmethod
@@ -169,7 +171,7 @@ def _frame_facts(frame: pd.DataFrame) -> dict:
         bounds = (frame["event_date"].min().date(), frame["event_date"].max().date())
     facts: dict = {
         "bounds": bounds,
-        "events": len(frame),
+        "empty": frame.empty,
         "ground": "ground_status" in frame.columns,
     }
     for column in ("actor1", "event_type"):
