@@ -111,7 +111,9 @@ class _StoredIds:
 class QuerySelection(Selection):
     """A filter's answers from the database, each asked once per store revision."""
 
-    row_limit = FRAME_MAX
+    @property
+    def row_limit(self) -> int:  # type: ignore[override]
+        return FRAME_MAX
 
     def __init__(self, atlas: QueryAtlas, flt: EventFilter) -> None:
         super().__init__(flt)
