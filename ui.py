@@ -458,12 +458,10 @@ def cite_view(selection: Selection, page: str = "") -> None:
         asked = st.session_state.setdefault(_CITE_ASKED, set())
         count = selection.count
         if selection.row_limit is not None and count > selection.row_limit:
-            st.caption(
-                escape_markdown(
-                    f"{count:,} events match: the fingerprint needs every row, more than this "
-                    f"dashboard reads at once ({selection.row_limit:,}). `strike-atlas cite` "
-                    "with the same filter computes it."
-                )
+            st.caption(  # numbers only: nothing to escape
+                f"{count:,} events match: the fingerprint needs every row, more than this "
+                f"dashboard reads at once ({selection.row_limit:,}). `strike-atlas cite` "
+                "with the same filter computes it."
             )
             return
         if count > _CITE_AUTO_MAX and view not in asked:
