@@ -44,9 +44,10 @@ MAX_ZOOM = 14
 # as such points are a small minority (a call in Washington among strikes in Ukraine).
 _OUTLIER_MIN_DEG = 10.0
 _OUTLIER_SHARE = 0.1
-# What `events_layer` reads of more than `max_markers` events (grid counts and the view's
-# bounds; `grid_cell_size` reads two of them): a caller may hand over only these columns.
-GRID_COLUMNS: tuple[str, ...] = ("longitude", "latitude", "actor1", "event_type")
+# What `grid_cell_size` with `grid_aggregate`, and `focus_bounds`, read of the events: a
+# caller may hand them only these columns of a large selection.
+GRID_COLUMNS: tuple[str, ...] = ("longitude", "latitude", "actor1")
+FOCUS_COLUMNS: tuple[str, ...] = ("longitude", "latitude", "event_type")
 
 
 def _latlon(lon: float, lat: float) -> list[float]:
@@ -388,21 +389,36 @@ def events_layer(
         ).add_to(cluster)
     else:
         cell = grid_cell_size(frame)
-        folium.GeoJson(
-            grid_geojson(grid_aggregate(frame, cell)),
-            name="grid",
-            pointToLayer=JsCode(
-                _GRID_CELL
-                % {
-                    "colors": _colors_js(),
-                    "names": _names_js(),
-                    "cell": orjson.dumps(f"{cell:g}").decode(),
-                }
-            ),
-        ).add_to(group)
+        _grid_to(group, grid_aggregate(frame, cell), cell)
     if fit:
         FitView(area or focus_bounds(frame)).add_to(group)
     return group
+
+
+def counts_layer(
+    cells: pd.DataFrame, cell: float, *, total: int, fit_to: Bounds | None
+) -> folium.FeatureGroup:
+    """The events layer of a large selection from its grid counts alone (query mode: the
+    database counted them): circles per cell, as `events_layer` draws above `max_markers`."""
+    group = folium.FeatureGroup(name=f"Events ({total:,})", show=True)
+    _grid_to(group, cells, cell)
+    FitView(fit_to).add_to(group)
+    return group
+
+
+def _grid_to(group: folium.FeatureGroup, cells: pd.DataFrame, cell: float) -> None:
+    folium.GeoJson(
+        grid_geojson(cells),
+        name="grid",
+        pointToLayer=JsCode(
+            _GRID_CELL
+            % {
+                "colors": _colors_js(),
+                "names": _names_js(),
+                "cell": orjson.dumps(f"{cell:g}").decode(),
+            }
+        ),
+    ).add_to(group)
 
 
 def timeline_layer(frame: pd.DataFrame) -> TimestampedGeoJson:
