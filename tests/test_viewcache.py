@@ -167,3 +167,41 @@ def test_small_selections_weigh_at_least_the_minimum() -> None:
         day = (start + pd.Timedelta(days=k)).date()
         cache.selected(events, EventFilter.build(date_from=day, date_to=day))
     assert len(cache) == 2 and cache.rows == 10
+
+
+def test_count_and_columns_copy_only_what_is_read() -> None:
+    events, cache = frame(100), ViewCache(budget_rows=1000)
+    events["n"] = range(100)
+    assert cache.count(events, JAN) == 31
+    assert cache.rows == 2  # the row positions only (a sixteenth of a row each)
+    dates = cache.columns(events, JAN, ["event_date"])
+    assert list(dates.columns) == ["event_date"]
+    assert dates.equals(JAN.apply(events)[["event_date"]])  # same rows, index and dtype
+    assert cache.rows == 12  # one of three columns taken: a third of each row
+    both = cache.columns(events, JAN, ["n", "event_date"])
+    assert both.equals(JAN.apply(events)[["n", "event_date"]])
+    assert cache.columns(events, JAN, ()).index.equals(JAN.apply(events).index)
+    whole = cache.selected(events, JAN)
+    assert whole.equals(JAN.apply(events)) and cache.rows == 31
+    assert cache.columns(events, JAN, ["n"]) is whole  # at hand: no copy
+    assert cache.columns(events, EventFilter(), ["n"]) is events  # everything: the frame
+
+
+def test_derived_from_gets_only_its_columns_once() -> None:
+    events, cache = frame(100), ViewCache(budget_rows=1000)
+    seen: list[list[str]] = []
+
+    def first_day(sel: pd.DataFrame) -> pd.Timestamp:
+        seen.append(list(sel.columns))
+        return sel["event_date"].min()
+
+    assert cache.derived_from(events, FEB, "first", first_day, ["event_date"]) == pd.Timestamp(
+        "2024-02-01"
+    )
+    assert cache.derived_from(events, FEB, "first", first_day, ["event_date"]) == pd.Timestamp(
+        "2024-02-01"
+    )
+    assert seen == [["event_date"]]
+    assert cache.derived(events, FEB, "first", first_day) == pd.Timestamp("2024-02-01")
+    assert seen == [["event_date"]]  # one name, one result, however it was asked for
+    assert cache.count(events, FEB) == 29
