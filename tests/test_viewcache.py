@@ -205,3 +205,37 @@ def test_derived_from_gets_only_its_columns_once() -> None:
     assert cache.derived(events, FEB, "first", first_day) == pd.Timestamp("2024-02-01")
     assert seen == [["event_date"]]  # one name, one result, however it was asked for
     assert cache.count(events, FEB) == 29
+
+
+def test_sessions_asking_at_once_match_and_compute_once() -> None:
+    events, cache = frame(100), ViewCache(budget_rows=1000)
+    calls: list[int] = []
+    gate = threading.Event()
+
+    def slow(sel: pd.DataFrame) -> int:
+        calls.append(len(sel))
+        gate.wait(1)
+        return len(sel)
+
+    got: list[int] = []
+    threads = [
+        threading.Thread(target=lambda: got.append(cache.derived(events, JAN, "slow", slow)))
+        for _ in range(8)
+    ]
+    for th in threads:
+        th.start()
+    gate.set()
+    for th in threads:
+        th.join(5)
+    assert got == [31] * 8 and calls == [31]
+
+
+def test_a_failed_computation_is_tried_again() -> None:
+    events, cache = frame(100), ViewCache(budget_rows=1000)
+
+    def broken(sel: pd.DataFrame) -> int:
+        raise ValueError("no")
+
+    with pytest.raises(ValueError):
+        cache.derived(events, JAN, "x", broken)
+    assert cache.derived(events, JAN, "x", len) == 31

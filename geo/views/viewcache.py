@@ -15,6 +15,7 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
+from concurrent.futures import Future
 from typing import TypeVar
 
 import numpy as np
@@ -25,11 +26,24 @@ from geo.filters import EventFilter
 T = TypeVar("T")
 
 
+_FRAME = object()  # `_Entry.derived` name of the whole matching frame
+
+
 class _Entry:
     """One filter's selection: the matching row positions, the columns taken so far, the
     whole matching frame once someone asks for it, and what was derived from them."""
 
-    __slots__ = ("columns", "count", "derived", "frame", "index", "ref", "rows", "width")
+    __slots__ = (
+        "columns",
+        "count",
+        "derived",
+        "frame",
+        "index",
+        "pending",
+        "ref",
+        "rows",
+        "width",
+    )
 
     def __init__(self, events: pd.DataFrame, rows: np.ndarray | None) -> None:
         self.ref = weakref.ref(events)
@@ -40,6 +54,7 @@ class _Entry:
         self.index: pd.Index | None = None
         self.columns: dict[str, object] = {}  # column name -> its matching values
         self.derived: dict = {}
+        self.pending: dict[Hashable, Future] = {}  # name -> a result being computed
 
     def weight(self) -> float:
         """Rows held, counted in whole-frame rows: a taken column weighs its share of a
@@ -63,8 +78,9 @@ class ViewCache:
     least `min_entry_rows`, which bounds the number of small ones. Frames are told apart by
     identity, checked through a weak reference, so a reloaded frame (a new store revision)
     never hits an old entry and an old frame is not kept alive. Per frame, `facts` keeps
-    what does not depend on a filter (the sidebar's choices). Everything handed out is
-    shared between threads: treat it as read-only.
+    what does not depend on a filter (the sidebar's choices). A filter is matched, and each
+    result computed, by one thread at a time: the other sessions asking for it meanwhile wait
+    for its answer. Everything handed out is shared between threads: treat it as read-only.
     """
 
     def __init__(self, budget_rows: int, min_entry_rows: int = 0) -> None:
@@ -74,13 +90,14 @@ class ViewCache:
         self._min_rows = min_entry_rows
         self._entries: OrderedDict[tuple, _Entry] = OrderedDict()
         self._facts: dict[tuple, tuple[weakref.ref, object]] = {}
+        self._pending: dict[tuple, Future] = {}  # (frame id, filter) -> being matched
         self._budget = budget_rows
 
     def selected(self, events: pd.DataFrame, flt: EventFilter) -> pd.DataFrame:
         """`flt.apply(events)`, computed once."""
         entry = self._entry(events, flt)
-        if entry.frame is None:  # two threads may both take it once: harmless
-            entry.frame = events.take(entry.rows)
+        if entry.frame is None:
+            entry.frame = self._once(entry, _FRAME, lambda: events.take(entry.rows))
             self._trim(len(events))
         return entry.frame
 
@@ -110,9 +127,7 @@ class ViewCache:
     ) -> T:
         """`fn(flt.apply(events))`, computed once; `name` tells functions apart."""
         entry = self._entry(events, flt)
-        if name not in entry.derived:  # two threads may both compute it once: harmless
-            entry.derived[name] = fn(self.selected(events, flt))
-        return entry.derived[name]
+        return self._once(entry, name, lambda: fn(self.selected(events, flt)))
 
     def derived_from(
         self,
@@ -125,9 +140,7 @@ class ViewCache:
         """`fn` of the matching rows of `columns` (see `columns`), computed once: for what
         needs a few columns of a large selection (grid counts, the timeline)."""
         entry = self._entry(events, flt)
-        if name not in entry.derived:
-            entry.derived[name] = fn(self.columns(events, flt, columns))
-        return entry.derived[name]
+        return self._once(entry, name, lambda: fn(self.columns(events, flt, columns)))
 
     def facts(self, events: pd.DataFrame, name: Hashable, fn: Callable[[pd.DataFrame], T]) -> T:
         """`fn(events)` for the whole frame, computed once per frame."""
@@ -152,17 +165,52 @@ class ViewCache:
         with self._lock:
             return len(self._entries)
 
+    def _once(self, entry: _Entry, name: Hashable, compute: Callable[[], T]) -> T:
+        """`entry.derived[name]`, computed by one thread while the others asking for it
+        wait (twenty sessions opening one link compute it once, not twenty times)."""
+        while True:
+            with self._lock:
+                if name in entry.derived:
+                    return entry.derived[name]
+                waiting = entry.pending.get(name)
+                if waiting is None:
+                    entry.pending[name] = mine = Future()
+            if waiting is None:
+                break
+            waiting.result()  # then read it; if that computation failed, compute it here
+        try:
+            value = compute()  # outside the lock: other filters and names meanwhile
+            with self._lock:
+                entry.derived[name] = value
+        finally:
+            with self._lock:
+                del entry.pending[name]
+            mine.set_result(None)
+        return value
+
     def _entry(self, events: pd.DataFrame, flt: EventFilter) -> _Entry:
         key = (id(events), flt)
-        with self._lock:
-            hit = self._entries.get(key)
-            if hit is not None and hit.ref() is events:
-                self._entries.move_to_end(key)
-                return hit
-        # Filter outside the lock: sessions asking for different filters run in parallel.
-        entry = _Entry(events, None if flt.is_empty else np.flatnonzero(flt.mask(events)))
-        with self._lock:
-            self._entries[key] = entry
+        while True:
+            with self._lock:
+                hit = self._entries.get(key)
+                if hit is not None and hit.ref() is events:
+                    self._entries.move_to_end(key)
+                    return hit
+                waiting = self._pending.get(key)
+                if waiting is None:
+                    self._pending[key] = mine = Future()
+            if waiting is None:
+                break
+            waiting.result()  # another session is matching this filter: use its entry
+        try:
+            # Outside the lock: sessions asking for different filters run in parallel.
+            entry = _Entry(events, None if flt.is_empty else np.flatnonzero(flt.mask(events)))
+            with self._lock:
+                self._entries[key] = entry
+        finally:
+            with self._lock:
+                del self._pending[key]
+            mine.set_result(None)
         self._trim(len(events))
         return entry
 
