@@ -271,3 +271,43 @@ def test_new_event_is_checked_against_stored_neighbours(query_editor: str) -> No
     at.text_input(key="edit_reason").input("test").run()
     assert not at.exception
     assert any(c.label == "Not a duplicate: save anyway" for c in at.checkbox)
+
+
+def test_answer_cache_computes_a_key_once_for_concurrent_askers() -> None:
+    import threading
+    import time
+
+    cache = AnswerCache()
+    calls: list[int] = []
+
+    def slow() -> int:
+        calls.append(1)
+        time.sleep(0.2)
+        return 42
+
+    got: list[int] = []
+    threads = [threading.Thread(target=lambda: got.append(cache.get("k", slow))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == [42] * 8 and len(calls) == 1
+    with pytest.raises(ZeroDivisionError):
+        cache.get("bad", lambda: 1 / 0)
+    assert cache.get("bad", lambda: 7) == 7  # a failure is not kept
+
+
+def test_a_new_revision_recomputes_the_views_asked_before(atlases) -> None:
+    from geo.views.queryatlas import QueryAtlas
+
+    _, query = atlases
+    cache = AnswerCache()
+    old = QueryAtlas(query.pool, query.revision, cache)
+    flt = EventFilter.build(actors=["Ukraine"])
+    _ = old.select(flt).count
+    new = QueryAtlas(query.pool, query.revision + 1, cache)  # as after an edit elsewhere
+    refresher = cache.get((query.pool.url, new.revision, "refresh ahead"), lambda: None)
+    refresher.join(timeout=30)
+    held = cache.recent_keys()
+    assert (query.pool.url, new.revision, flt, "overview") in held
+    assert (query.pool.url, new.revision, EventFilter(), "overview") in held

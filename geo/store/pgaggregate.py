@@ -54,9 +54,10 @@ def distinct_sql(column: str) -> str:
     )
 
 
+# The blank codes (from the distinct values) as a parameter: both arms use the code's index.
 CODELESS_SQL = (
     "SELECT DISTINCT admin1 FROM events WHERE admin1 IS NOT NULL "
-    "AND (admin1_code IS NULL OR btrim(admin1_code) = '')"
+    "AND (admin1_code IS NULL OR admin1_code = ANY(%s))"
 )
 # Both ends read through the date index; the extent from the planner's statistics (no scan).
 RANGE_SQL = (
@@ -177,21 +178,19 @@ def unicode_ci_pattern(text: str) -> str:
 
 
 # -- aggregates -------------------------------------------------------------------------------
-OVERVIEW_SETS = {0: "timeline", 1: "grid", 2: "total"}
-
-
 def overview_sql(cond: str) -> str:
-    """One scan for a Map view: counts per (day, precision, actor) for the timeline, per
-    (cell, actor, strategic) for the grid (cell size as the first two parameters), and the
-    total with the extent. Column `set` says which: 0 timeline, 1 grid, 2 total."""
+    """One scan for a Map view, hashed twice: counts per (day, precision, actor) for the
+    timeline, each with the extent of its events, and per (cell, actor, strategic) for the grid
+    (cell size as the first two parameters). The first column is 0 for a timeline row, 1 for a
+    grid row. (A grand-total set would make PostgreSQL sort instead of hash: ten times slower;
+    the total and the extent are summed from the timeline rows.)"""
     return (
-        "SELECT CASE WHEN GROUPING(d) = 0 THEN 0 WHEN GROUPING(gx) = 0 THEN 1 ELSE 2 END, "
-        "d, p, gx, gy, a, s, count(*), min(x), min(y), max(x), max(y) FROM ("
+        "SELECT GROUPING(d), d, p, gx, gy, a, s, count(*), min(x), min(y), max(x), max(y) FROM ("
         "SELECT event_date - DATE '1970-01-01' AS d, coalesce(time_precision, 1) AS p, "
         "floor(longitude / %s)::bigint AS gx, floor(latitude / %s)::bigint AS gy, "
         f"actor1 AS a, (event_type = '{STRATEGIC}') AS s, longitude AS x, latitude AS y "
         f"FROM events WHERE {cond}) e "
-        "GROUP BY GROUPING SETS ((d, p, a), (gx, gy, a, s), ())"
+        "GROUP BY GROUPING SETS ((d, p, a), (gx, gy, a, s))"
     )
 
 
@@ -209,14 +208,6 @@ def grid_sql(cond: str) -> str:
     return (
         "SELECT floor(longitude / %s)::bigint, floor(latitude / %s)::bigint, actor1, "
         f"(event_type = '{STRATEGIC}'), count(*) FROM events WHERE {cond} GROUP BY 1, 2, 3, 4"
-    )
-
-
-def timeline_sql(cond: str) -> str:
-    """Counts per day, date precision and actor (the timeline bins them)."""
-    return (
-        "SELECT (event_date - DATE '1970-01-01'), coalesce(time_precision, 1), actor1, "
-        f"count(*) FROM events WHERE {cond} GROUP BY 1, 2, 3"
     )
 
 

@@ -38,6 +38,7 @@ class StorePool:
                 store = self._idle.get_nowait()
             except queue.Empty:
                 store = PostGISStore(self.url, application_name="strike-atlas-query")
+                store.tune_for_aggregates()
             try:
                 yield store
             except BaseException:
@@ -58,7 +59,8 @@ def read_facts(store: PostGISStore) -> Facts:
     values = {
         c: tuple(str(r[0]) for r in store.fetch(sql.distinct_sql(c))) for c in sql.FACT_COLUMNS
     }
-    codeless = tuple(str(r[0]) for r in store.fetch(sql.CODELESS_SQL))
+    blank = [c for c in values["admin1_code"] if not c.strip()]
+    codeless = tuple(str(r[0]) for r in store.fetch(sql.CODELESS_SQL, [blank]))
     first, last, extent = store.fetch(sql.RANGE_SQL)[0]
     return Facts(
         values=values,
@@ -81,18 +83,22 @@ def summary(store: PostGISStore, flt: EventFilter, facts: Facts) -> tuple[int, B
 def overview(
     store: PostGISStore, flt: EventFilter, facts: Facts, cell: float
 ) -> tuple[int, Bounds | None, pd.DataFrame, pd.DataFrame]:
-    """A Map view's figures in one scan: count, extent, timeline groups (as
-    `timeline_groups`) and grid groups at `cell` degrees (as `grid_groups`)."""
+    """A Map view's figures in one scan: count, extent, timeline groups (counts per day
+    number, time_precision and actor1) and grid groups at `cell` degrees (as `grid_groups`)."""
     cond, params = sql.where(flt, facts)
     rows = store.fetch(sql.overview_sql(cond), [cell, cell, *params])
-    total = [r for r in rows if r[0] == 2]
-    n, bounds = 0, None
-    if total and total[0][7]:
-        _, *_, n, w, s, e, nn = total[0]
-        bounds = (float(w), float(s), float(e), float(nn))
+    days = [r for r in rows if r[0] == 0]
+    n = sum(int(r[7]) for r in days)
+    bounds = None
+    if n:
+        bounds = (
+            min(float(r[8]) for r in days),
+            min(float(r[9]) for r in days),
+            max(float(r[10]) for r in days),
+            max(float(r[11]) for r in days),
+        )
     timeline = sql.groups_frame(
-        [(r[1], r[2], r[5], r[7]) for r in rows if r[0] == 0],
-        ["day", "time_precision", "actor1", "n"],
+        [(r[1], r[2], r[5], r[7]) for r in days], ["day", "time_precision", "actor1", "n"]
     )
     grid = sql.groups_frame(
         [(r[3], r[4], r[5], r[6], r[7]) for r in rows if r[0] == 1],
@@ -106,13 +112,6 @@ def grid_groups(store: PostGISStore, flt: EventFilter, facts: Facts, cell: float
     cond, params = sql.where(flt, facts)
     rows = store.fetch(sql.grid_sql(cond), [cell, cell, *params])
     return sql.groups_frame(rows, ["gx", "gy", "actor1", "strategic", "n"])
-
-
-def timeline_groups(store: PostGISStore, flt: EventFilter, facts: Facts) -> pd.DataFrame:
-    """Counts per (day number, time precision, actor1)."""
-    cond, params = sql.where(flt, facts)
-    rows = store.fetch(sql.timeline_sql(cond), params)
-    return sql.groups_frame(rows, ["day", "time_precision", "actor1", "n"])
 
 
 def region_groups(store: PostGISStore, flt: EventFilter, facts: Facts) -> pd.DataFrame:

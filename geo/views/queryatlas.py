@@ -5,6 +5,7 @@ Imported only when query mode is on (it needs psycopg, the PostGIS extra).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Container, Hashable
 from typing import TypeVar
 
@@ -28,6 +29,7 @@ from geo.views.selection import (
 
 T = TypeVar("T")
 NEAR_MAX = 50_000  # stored events fetched for one duplicate check (the newest first)
+REFRESH_AHEAD = 8  # filters recomputed in the background when the store changes
 
 
 class QueryAtlas(Atlas):
@@ -40,6 +42,31 @@ class QueryAtlas(Atlas):
         self.pool = pool
         self.cache = cache
         self._facts: Facts = self.cached(("facts",), self._read_facts)
+        self.cached(("refresh ahead",), self._refresh_ahead)  # once per revision
+
+    def _refresh_ahead(self) -> threading.Thread:
+        """After the store changed, recompute in the background the views most recently
+        asked at earlier revisions (and the unfiltered one): the links a desk has open come
+        back at once instead of costing the first analyst a scan of the table."""
+        url = self.pool.url
+        earlier = [
+            k[2]
+            for k in self.cache.recent_keys()
+            if isinstance(k, tuple) and len(k) == 4 and k[0] == url and k[1] != self.revision
+            and k[3] == "overview"
+        ]  # fmt: skip
+        wanted = list(dict.fromkeys([EventFilter(), *earlier]))[:REFRESH_AHEAD]
+
+        def run() -> None:
+            for flt in wanted:
+                try:
+                    _ = self.select(flt).count
+                except Exception:  # a view asked later says what went wrong
+                    return
+
+        thread = threading.Thread(target=run, name="strike-atlas-refresh", daemon=True)
+        thread.start()
+        return thread
 
     def _read_facts(self) -> Facts:
         with self.pool.store() as store:

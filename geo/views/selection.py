@@ -16,6 +16,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable, Container, Hashable
+from concurrent.futures import Future
 from datetime import date, timedelta
 from typing import TypeVar
 
@@ -252,11 +253,16 @@ class FrameSelection(Selection):
 # -- query mode -------------------------------------------------------------------------------
 class AnswerCache:
     """Small answers per key, least recently used dropped first (bounded by entries, and by
-    the rows of the frames held)."""
+    the rows of the frames held).
+
+    An answer being computed is computed once: sessions asking for the same key meanwhile
+    wait for it (twenty analysts opening one link after an edit cost one query, not twenty).
+    """
 
     def __init__(self, entries: int = 512, rows: int = 2 * FRAME_MAX) -> None:
         self._lock = threading.Lock()
         self._items: OrderedDict[Hashable, object] = OrderedDict()
+        self._pending: dict[Hashable, Future] = {}
         self._max, self._rows = entries, rows
 
     def get(self, key: Hashable, fn: Callable[[], T]) -> T:
@@ -264,14 +270,32 @@ class AnswerCache:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]  # type: ignore[return-value]
-        value = fn()  # outside the lock: other sessions' queries run meanwhile
+            waiting = self._pending.get(key)
+            if waiting is None:
+                self._pending[key] = mine = Future()
+        if waiting is not None:
+            return waiting.result()  # another session is computing it: its answer, or error
+        try:
+            value = fn()  # outside the lock: other keys' queries run meanwhile
+        except BaseException as exc:
+            with self._lock:
+                del self._pending[key]
+            mine.set_exception(exc)
+            raise
         with self._lock:
             self._items[key] = value
+            del self._pending[key]
             while len(self._items) > 1 and (
                 len(self._items) > self._max or self._weight() > self._rows
             ):
                 self._items.popitem(last=False)
+        mine.set_result(value)
         return value
+
+    def recent_keys(self) -> list[Hashable]:
+        """The keys held, most recently used first."""
+        with self._lock:
+            return list(reversed(self._items))
 
     def _weight(self) -> int:
         return sum(len(v) for v in self._items.values() if isinstance(v, pd.DataFrame))
