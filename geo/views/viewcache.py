@@ -1,8 +1,9 @@
 """What a dashboard rerun need not redo: shared, bounded caches of what views derive.
 
 Many sessions of one server process look at one events frame through a handful of filters
-(shared links). `ViewCache` keeps, per (frame, filter), the matching events and small results
-derived from them, so the second session asking for a filter pays nothing; `RevisionClock`
+(shared links). `ViewCache` keeps, per (frame, filter), the matching rows (as positions, their
+columns copied only as far as they are read) and small results derived from them, so the
+second session asking for a filter pays nothing; `RevisionClock`
 asks the store for its revision at most every few seconds, so a rerun costs no store round
 trip while a change saved by another process still shows within seconds. Plain Python, no
 Streamlit: `ui.py` holds one of each per process (`st.cache_resource`).
