@@ -310,4 +310,21 @@ def test_a_new_revision_recomputes_the_views_asked_before(atlases) -> None:
     refresher.join(timeout=30)
     held = cache.recent_keys()
     assert (query.pool.url, new.revision, flt, "overview") in held
-    assert (query.pool.url, new.revision, EventFilter(), "overview") in held
+    assert (query.pool.url, new.revision, EventFilter(), "overview") not in held  # not asked
+
+
+def test_large_selections_take_the_two_query_path(atlases, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above ONE_SCAN_MAX_ROWS the timeline and grid are separate (parallel) queries: the
+    same answers."""
+    import geo.store.pgviews as pgviews
+    from geo.views.queryatlas import QueryAtlas
+
+    memory, query = atlases
+    monkeypatch.setattr(pgviews, "ONE_SCAN_MAX_ROWS", 0)
+    for flt in FILTERS[:6]:
+        rows = flt.apply(memory.events)
+        sel = QueryAtlas(query.pool, query.revision, AnswerCache()).select(flt)
+        assert sel.count == len(rows)
+        _same(sel.binned_counts(), binned_counts(rows))
+        cell, cells = sel.grid()
+        _same(cells, grid_aggregate(rows, cell))

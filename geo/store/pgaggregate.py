@@ -178,6 +178,16 @@ def unicode_ci_pattern(text: str) -> str:
 
 
 # -- aggregates -------------------------------------------------------------------------------
+def days_sql(cond: str) -> str:
+    """`overview_sql`'s timeline rows alone (same columns after the first), for a large
+    selection: grouped by day, precision and actor, in parallel."""
+    return (
+        "SELECT (event_date - DATE '1970-01-01'), coalesce(time_precision, 1), NULL, NULL, "
+        "actor1, NULL, count(*), min(longitude), min(latitude), max(longitude), max(latitude) "
+        f"FROM events WHERE {cond} GROUP BY 1, 2, 5"
+    )
+
+
 def overview_sql(cond: str) -> str:
     """One scan for a Map view, hashed twice: counts per (day, precision, actor) for the
     timeline, each with the extent of its events, and per (cell, actor, strategic) for the grid

@@ -46,8 +46,8 @@ class QueryAtlas(Atlas):
 
     def _refresh_ahead(self) -> threading.Thread:
         """After the store changed, recompute in the background the views most recently
-        asked at earlier revisions (and the unfiltered one): the links a desk has open come
-        back at once instead of costing the first analyst a scan of the table."""
+        asked at earlier revisions: the links a desk has open come back at once instead of
+        costing the first analyst a scan of the table. (Nothing on a process's first look.)"""
         url = self.pool.url
         earlier = [
             k[2]
@@ -55,7 +55,7 @@ class QueryAtlas(Atlas):
             if isinstance(k, tuple) and len(k) == 4 and k[0] == url and k[1] != self.revision
             and k[3] == "overview"
         ]  # fmt: skip
-        wanted = list(dict.fromkeys([EventFilter(), *earlier]))[:REFRESH_AHEAD]
+        wanted = list(dict.fromkeys(earlier))[:REFRESH_AHEAD]
 
         def run() -> None:
             for flt in wanted:
