@@ -167,7 +167,8 @@ def fill(url: str, n: int) -> None:
 
 
 def _filters() -> list[EventFilter]:
-    return [EventFilter.from_query(parse_qs(link_query(link))) for link in LINKS]
+    """The landing view (no filter), then bench/load.py's shared links."""
+    return [EventFilter()] + [EventFilter.from_query(parse_qs(link_query(k))) for k in LINKS]
 
 
 def _timed(fn, *args) -> tuple[float, object]:
