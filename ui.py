@@ -207,11 +207,12 @@ def _answers() -> AnswerCache:
 
 
 @st.cache_resource
-def _pool(db: str):  # -> geo.store.pgviews.StorePool
-    """Query mode's connections to the store, one pool per process."""
+def _pool(db: str, role: str = "views"):  # -> geo.store.pgviews.StorePool
+    """Query mode's connections to the store, per process: `views` serves each view's
+    queries, `side` the second query a large view runs beside its first."""
     from geo.store.pgviews import StorePool
 
-    return StorePool(db)
+    return StorePool(db, size=4 if role == "views" else 2)
 
 
 @st.cache_resource(max_entries=4)
@@ -238,7 +239,7 @@ def open_atlas() -> Atlas:
     if _query_mode(settings.db, settings.query_mode, revision):
         from geo.views.queryatlas import QueryAtlas  # needs psycopg: only in query mode
 
-        return QueryAtlas(_pool(settings.db), revision, _answers())
+        return QueryAtlas(_pool(settings.db), revision, _answers(), _pool(settings.db, "side"))
     events = _load_events(settings.db, settings.control_dir, revision)
     return FrameAtlas(events, _view_cache(), revision)
 

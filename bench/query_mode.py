@@ -187,14 +187,16 @@ def views(url: str, baseline_max: int) -> None:
     from geo.views.selection import AnswerCache
     from geo.views.timeline import binned_counts
 
-    pool = StorePool(url)
+    pool, side = StorePool(url), StorePool(url, size=1)
     with PostGISStore(url) as store:
         revision = store.revision()
         t_facts, _ = _timed(read_facts, store)
         print(f"facts (sidebar choices, date range): {t_facts:.2f} s", flush=True)
         map_times, region_times, base_times, ratios = [], [], [], []
         for flt in _filters():
-            sel = QueryAtlas(pool, revision, AnswerCache()).select(flt)  # nothing cached
+            # Nothing cached, nothing computed ahead: each figure is one view's cold cost.
+            atlas = QueryAtlas(pool, revision, AnswerCache(), side, refresh_ahead=False)
+            sel = atlas.select(flt)
             t_map, _ = _timed(lambda s: (s.count, s.grid(), s.binned_counts(), s.focus()), sel)
             t_reg, _ = _timed(lambda s: (s.region_values(False), s.weekly_top_regions()), sel)
             map_times.append(t_map)
@@ -227,6 +229,7 @@ def views(url: str, baseline_max: int) -> None:
             flush=True,
         )
     pool.close()
+    side.close()
 
 
 def app(url: str, sessions: list[int], n_views: int) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
@@ -92,15 +93,27 @@ def estimated_rows(store: PostGISStore, cond: str, params: list[object]) -> int:
 
 
 def overview(
-    store: PostGISStore, flt: EventFilter, facts: Facts, cell: float
+    store: PostGISStore,
+    flt: EventFilter,
+    facts: Facts,
+    cell: float,
+    side: StorePool | None = None,
 ) -> tuple[int, Bounds | None, pd.DataFrame, pd.DataFrame]:
     """A Map view's figures: count, extent, timeline groups (counts per day number,
     time_precision and actor1) and grid groups at `cell` degrees (as `grid_groups`), in one
-    scan for a selection of up to about ONE_SCAN_MAX_ROWS events, in two above."""
+    scan for a selection of up to about ONE_SCAN_MAX_ROWS events, in two above; with a
+    `side` pool (never the one `store` came from: no session may wait for its own pool) the
+    two run at once, the grid's (which PostgreSQL runs on one core) beside the timeline's."""
     cond, params = sql.where(flt, facts)
     if estimated_rows(store, cond, params) > ONE_SCAN_MAX_ROWS:
-        days = [(0, *r) for r in store.fetch(sql.days_sql(cond), params)]
-        grid = grid_groups(store, flt, facts, cell)
+        if side is None:
+            days = [(0, *r) for r in store.fetch(sql.days_sql(cond), params)]
+            grid = grid_groups(store, flt, facts, cell)
+        else:
+            with ThreadPoolExecutor(max_workers=1) as beside:
+                grid_done = beside.submit(_grid_in, side, flt, facts, cell)
+                days = [(0, *r) for r in store.fetch(sql.days_sql(cond), params)]
+                grid = grid_done.result()
     else:
         rows = store.fetch(sql.overview_sql(cond), [cell, cell, *params])
         days = [r for r in rows if r[0] == 0]
@@ -121,6 +134,11 @@ def overview(
         [(r[1], r[2], r[5], r[7]) for r in days], ["day", "time_precision", "actor1", "n"]
     )
     return int(n), bounds, timeline, grid
+
+
+def _grid_in(pool: StorePool, flt: EventFilter, facts: Facts, cell: float) -> pd.DataFrame:
+    with pool.store() as store:
+        return grid_groups(store, flt, facts, cell)
 
 
 def grid_groups(store: PostGISStore, flt: EventFilter, facts: Facts, cell: float) -> pd.DataFrame:

@@ -37,17 +37,31 @@ class QueryAtlas(Atlas):
 
     query_mode = True
 
-    def __init__(self, pool: pgviews.StorePool, revision: int, cache: AnswerCache) -> None:
+    def __init__(
+        self,
+        pool: pgviews.StorePool,
+        revision: int,
+        cache: AnswerCache,
+        side_pool: pgviews.StorePool | None = None,
+        *,
+        refresh_ahead: bool = True,
+    ) -> None:
+        """`pool` serves a view's queries; `side_pool` (optional, another pool on the same
+        store) runs the second query of a large view beside the first; `refresh_ahead`
+        starts computing likely views once per revision (off: only what is asked)."""
         super().__init__(revision)
         self.pool = pool
+        self.side_pool = side_pool
         self.cache = cache
         self._facts: Facts = self.cached(("facts",), self._read_facts)
-        self.cached(("refresh ahead",), self._refresh_ahead)  # once per revision
+        if refresh_ahead:
+            self.cached(("refresh ahead",), self._refresh_ahead)  # once per revision
 
     def _refresh_ahead(self) -> threading.Thread:
-        """After the store changed, recompute in the background the views most recently
-        asked at earlier revisions: the links a desk has open come back at once instead of
-        costing the first analyst a scan of the table. (Nothing on a process's first look.)"""
+        """Compute in the background the views most likely asked next: the unfiltered one
+        (every visitor's landing page) and, after the store changed, the views most recently
+        asked at earlier revisions. The links a desk has open come back at once instead of
+        costing the first analyst a scan of the table."""
         url = self.pool.url
         earlier = [
             k[2]
@@ -55,7 +69,7 @@ class QueryAtlas(Atlas):
             if isinstance(k, tuple) and len(k) == 4 and k[0] == url and k[1] != self.revision
             and k[3] == "overview"
         ]  # fmt: skip
-        wanted = list(dict.fromkeys(earlier))[:REFRESH_AHEAD]
+        wanted = list(dict.fromkeys([EventFilter(), *earlier]))[:REFRESH_AHEAD]
 
         def run() -> None:
             for flt in wanted:
@@ -159,7 +173,8 @@ class QuerySelection(Selection):
 
         def run(store, flt: EventFilter, facts: Facts):
             guess = agg.cell_size_for(_expected_bounds(flt, facts))
-            count, bounds, timeline, grid = pgviews.overview(store, flt, facts, guess)
+            side = self._atlas.side_pool
+            count, bounds, timeline, grid = pgviews.overview(store, flt, facts, guess, side)
             cell = agg.cell_size_for(bounds)
             if count and cell != guess:
                 grid = pgviews.grid_groups(store, flt, facts, cell)
