@@ -68,10 +68,6 @@ RANGE_SQL = (
 )
 
 
-def _matching(values: tuple[str, ...], keep) -> list[str]:
-    return [v for v in values if keep(v)]
-
-
 def where(flt: EventFilter, facts: Facts) -> tuple[str, list[object]]:
     """SQL condition (with its parameters) selecting exactly the live events `flt.mask`
     keeps; raises `ValueError` for the ground filter (not held in the database)."""
@@ -95,39 +91,18 @@ def where(flt: EventFilter, facts: Facts) -> tuple[str, list[object]]:
         else:  # across the antimeridian
             conds.append("(longitude >= %s OR longitude <= %s) AND latitude BETWEEN %s AND %s")
             params += [w, e, s, n]
-    values = facts.values
-    if flt.actors:
-        pats = [_actor_pattern(a) for a in flt.actors]
-        _any(
-            conds,
-            params,
-            "actor1",
-            _matching(values.get("actor1", ()), lambda v: any(p.search(v) for p in pats)),
-        )
-    if flt.event_types:
-        wanted = {t.lower() for t in flt.event_types}
-        _any(
-            conds,
-            params,
-            "event_type",
-            _matching(values.get("event_type", ()), lambda v: v.lower() in wanted),
-        )
-    if flt.countries:
-        wanted = set(flt.countries)
-        _any(
-            conds,
-            params,
-            "country",
-            _matching(values.get("country", ()), lambda v: v.upper() in wanted),
-        )
-    if flt.verification:
-        wanted = set(flt.verification)
-        _any(
-            conds,
-            params,
-            "verification",
-            _matching(values.get("verification", ()), lambda v: v in wanted),
-        )
+    pats = [_actor_pattern(a) for a in flt.actors]
+    types = {t.lower() for t in flt.event_types}
+    # (column, asked?, which stored value matches): `EventFilter.mask`'s rules, value by value
+    for column, asked, keep in (
+        ("actor1", flt.actors, lambda v: any(p.search(v) for p in pats)),
+        ("event_type", flt.event_types, lambda v: v.lower() in types),
+        ("country", flt.countries, lambda v: v.upper() in flt.countries),
+        ("verification", flt.verification, lambda v: v in flt.verification),
+    ):
+        if asked:
+            conds.append(f"{column} = ANY(%s)")
+            params.append([v for v in facts.values.get(column, ()) if keep(v)])
     if flt.regions:
         conds.append(_region_sql(flt, facts, params))
     if flt.text:
@@ -135,11 +110,6 @@ def where(flt: EventFilter, facts: Facts) -> tuple[str, list[object]]:
         conds.append("(" + " OR ".join(f"{c} ~ %s" for c in TEXT_SEARCH_COLUMNS) + ")")
         params += [pattern] * len(TEXT_SEARCH_COLUMNS)
     return " AND ".join(conds), params
-
-
-def _any(conds: list[str], params: list[object], column: str, values: list[str]) -> None:
-    conds.append(f"{column} = ANY(%s)")
-    params.append(values)
 
 
 def _region_sql(flt: EventFilter, facts: Facts, params: list[object]) -> str:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from geo.filters import Bounds
+from geo.views.mapview import grid_cells
 from geo.views.styling import SIDE_NAMES, sides
 from geo.views.timeline import _bins, _empty, bin_unit, spans
 
@@ -40,29 +41,13 @@ def grid_from_groups(groups: pd.DataFrame, cell: float) -> pd.DataFrame:
     columns = ["longitude", "latitude", "count", "side"]
     if groups.empty:
         return pd.DataFrame({c: [] for c in columns})
-    gx = groups["gx"].to_numpy(dtype=np.int64)
-    gy = groups["gy"].to_numpy(dtype=np.int64)
-    side = _side_codes(groups["actor1"])
-    weight = groups["n"].to_numpy(dtype=np.int64)
-    x0, y0 = gx.min(), gy.min()
-    height = int(gy.max() - y0) + 1
-    key = ((gx - x0) * height + (gy - y0)) * 4 + side
-    pairs, inverse = np.unique(key, return_inverse=True)
-    n = np.bincount(inverse, weights=weight).astype(np.int64)  # per (cell, side)
-    cells, at = np.unique(pairs // 4, return_index=True)
-    group = np.repeat(np.arange(len(cells)), np.diff(np.r_[at, len(pairs)]))
-    total = np.bincount(group, weights=n).astype(np.int64)
-    order = np.lexsort((n, group))  # as grid_aggregate: each cell's most frequent side
-    top = (pairs % 4)[order][np.r_[at[1:], len(pairs)] - 1]
-    out = pd.DataFrame(
-        {
-            "longitude": ((cells // height) + x0 + 0.5) * cell,
-            "latitude": ((cells % height) + y0 + 0.5) * cell,
-            "count": total,
-            "side": [SIDE_NAMES[i] for i in top],
-        }
+    return grid_cells(
+        groups["gx"].to_numpy(dtype=np.int64),
+        groups["gy"].to_numpy(dtype=np.int64),
+        _side_codes(groups["actor1"]),
+        groups["n"].to_numpy(dtype=np.int64),
+        cell,
     )
-    return out.sort_values("count", ascending=False, ignore_index=True, kind="stable")
 
 
 def binned_from_groups(groups: pd.DataFrame, unit: str | None = None) -> pd.DataFrame:

@@ -280,10 +280,22 @@ def grid_aggregate(frame: pd.DataFrame, cell: float) -> pd.DataFrame:
     gx = np.floor(frame["longitude"].to_numpy(dtype=float) / cell).astype(np.int64)
     gy = np.floor(frame["latitude"].to_numpy(dtype=float) / cell).astype(np.int64)
     side = sides(frame["actor1"]).cat.codes.to_numpy().astype(np.int64)
+    return grid_cells(gx, gy, side, None, cell)
+
+
+def grid_cells(
+    gx: np.ndarray, gy: np.ndarray, side: np.ndarray, weight: np.ndarray | None, cell: float
+) -> pd.DataFrame:
+    """`grid_aggregate`'s frame from each row's cell (column, row), side code and weight
+    (None: one each; query mode's rows are counts already)."""
     x0, y0 = gx.min(), gy.min()
     height = int(gy.max() - y0) + 1
     key = ((gx - x0) * height + (gy - y0)) * 4 + side
-    pairs, n = np.unique(key, return_counts=True)  # one row per (cell, side), sorted by cell
+    if weight is None:
+        pairs, n = np.unique(key, return_counts=True)  # one row per (cell, side), by cell
+    else:
+        pairs, inverse = np.unique(key, return_inverse=True)
+        n = np.bincount(inverse, weights=weight).astype(np.int64)
     cells, at = np.unique(pairs // 4, return_index=True)
     group = np.repeat(np.arange(len(cells)), np.diff(np.r_[at, len(pairs)]))
     total = np.bincount(group, weights=n).astype(np.int64)
