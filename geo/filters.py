@@ -88,7 +88,7 @@ def parse_bbox(value: str | Bounds | None) -> Bounds | None:
     return (w, s, e, n)
 
 
-def _actor_pattern(actor: str) -> re.Pattern[str]:
+def actor_pattern(actor: str) -> re.Pattern[str]:
     """Whole-word match, so `Ukraine` selects 'Military Forces of Ukraine' but not 'Ukrainet'."""
     return re.compile(rf"(?<!\w){re.escape(actor.strip())}(?!\w)", re.IGNORECASE)
 
@@ -343,7 +343,7 @@ class EventFilter:
             inside_x = (x >= w) & (x <= e) if w <= e else (x >= w) | (x <= e)  # antimeridian
             keep &= inside_x & (y >= s) & (y <= nn)
         if self.actors:
-            pats = [_actor_pattern(a) for a in self.actors]
+            pats = [actor_pattern(a) for a in self.actors]
             keep &= _categorical_match(frame["actor1"], lambda v: any(p.search(v) for p in pats))
         if self.event_types:
             wanted = {t.lower() for t in self.event_types}

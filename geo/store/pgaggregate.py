@@ -20,7 +20,7 @@ from datetime import timedelta
 import pandas as pd
 
 from geo.admin1 import normalize_admin1, region_codes
-from geo.filters import TEXT_SEARCH_COLUMNS, EventFilter, _actor_pattern
+from geo.filters import TEXT_SEARCH_COLUMNS, EventFilter, actor_pattern
 from geo.store.pgquery import ci_pattern
 from geo.store.pgschema import LIVE
 
@@ -91,7 +91,7 @@ def where(flt: EventFilter, facts: Facts) -> tuple[str, list[object]]:
         else:  # across the antimeridian
             conds.append("(longitude >= %s OR longitude <= %s) AND latitude BETWEEN %s AND %s")
             params += [w, e, s, n]
-    pats = [_actor_pattern(a) for a in flt.actors]
+    pats = [actor_pattern(a) for a in flt.actors]
     types = {t.lower() for t in flt.event_types}
     # (column, asked?, which stored value matches): `EventFilter.mask`'s rules, value by value
     for column, asked, keep in (
