@@ -80,9 +80,10 @@ def _database(url: str) -> Iterator[str]:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory):
-    """(proxy URL, [app URLs], store URL, work dir): nginx + two app processes on one PostGIS."""
+@pytest.fixture(scope="module", params=["off", "on"], ids=["in-memory", "query-mode"])
+def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """(proxy URL, [app URLs], store URL, work dir): nginx + two app processes on one PostGIS,
+    holding the events (query mode off) or asking the database (on)."""
     binary, base = _nginx(), _pg_url()
     work = tmp_path_factory.mktemp("deploy")
     with ExitStack() as stack:
@@ -93,6 +94,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
         shared = {  # what deploy/env.example puts in the one environment file
             HASH_ENV: hash_password(PASSWORD),
             "STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(16),
+            "STRIKE_ATLAS_QUERY_MODE": request.param,
         }
         apps = [stack.enter_context(servers.app_server(db, work, env=shared)) for _ in range(2)]
         backends = [int(urlsplit(url).port) for url, _ in apps]
