@@ -1,0 +1,83 @@
+"""Bulk data on the PostGIS store: COPY blocks in (imports) and bounded blocks out (streams).
+
+Pure functions (no connection): `PostGISStore` in geo/store/postgis.py sends and reads what
+they build. Going in, a whole chunk of events becomes one CSV block written by Arrow in C++
+(one `copy.write` per chunk instead of a Python call per row and value). Coming out, the CSV
+of a `COPY … TO STDOUT` is regrouped into blocks of whole records that `csv_to_frame` parses.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from geo.schema import FIELDS
+
+COPY_CSV = "(FORMAT csv)"  # NULL is an unquoted empty field, an empty string is ""
+_WRITE = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+
+
+def _arrow_column(col: pd.Series, kind: str) -> pa.Array:
+    """One events column as the Arrow array whose CSV text PostgreSQL reads back exactly.
+
+    Text is always quoted by Arrow (quoting_style "needed" quotes every string, doubling
+    `"`), so newlines, CR, tabs, backslashes and `\\.` lines stay inside their field and an
+    empty string stays distinct from NULL. Floats print as their shortest round-trip decimal,
+    dates as YYYY-MM-DD and timestamps as UTC with microseconds (`…Z`), as the row-wise
+    COPY did.
+    """
+    if kind == "date":
+        days = pd.to_datetime(col).to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+        return pa.array(days, pa.date32(), from_pandas=True)
+    if kind == "datetime":
+        stamps = pd.to_datetime(col, utc=True).dt.tz_localize(None).to_numpy()
+        micros = stamps.astype("datetime64[us]")
+        return pa.array(micros, pa.timestamp("us", tz="UTC"), from_pandas=True)
+    if kind == "int":
+        return pa.array(col.astype("Int64"), pa.int64(), from_pandas=True)
+    if kind == "float":
+        return pa.array(col.astype("float64").to_numpy(), pa.float64(), from_pandas=True)
+    return pa.array(col.astype("string").to_numpy(dtype=object, na_value=None), pa.string())
+
+
+def copy_csv_block(frame: pd.DataFrame, rev: int) -> bytes:
+    """Events frame → COPY CSV records of (every field…, changed_rev), one per event."""
+    arrays = [_arrow_column(frame[f.name], f.kind) for f in FIELDS]
+    arrays.append(pa.array(np.full(len(frame), rev, dtype=np.int64)))
+    table = pa.Table.from_arrays(arrays, names=[*(f.name for f in FIELDS), "changed_rev"])
+    out = io.BytesIO()
+    pacsv.write_csv(table, out, _WRITE)
+    return out.getvalue()
+
+
+def record_blocks(
+    messages: Iterable[bytes | bytearray | memoryview], chunk_rows: int
+) -> Iterator[tuple[bytes, int]]:
+    """CSV from a COPY TO, regrouped into (block, rows) of about `chunk_rows` whole records.
+
+    PostgreSQL sends "CopyData messages (always one per row)" (its protocol documentation), so
+    `rows` counts messages: the hint that lets `csv_to_frame` parse a block in parallel. A block is only cut where it ends with a newline
+    outside quotes, i.e. after an even number of `"` bytes ("" escapes count two): so even
+    if messages were not rows, no record is ever split between two blocks.
+    """
+    buf = bytearray()
+    rows = 0
+    quotes = -1  # `"` bytes in buf, counted once the block is long enough
+    for msg in messages:
+        size = len(buf)
+        buf += msg
+        rows += 1
+        if rows < chunk_rows:
+            continue
+        quotes = buf.count(b'"') if quotes < 0 else quotes + buf.count(b'"', size)
+        if quotes % 2 == 0 and buf.endswith(b"\n"):
+            yield bytes(buf), rows
+            buf.clear()
+            rows, quotes = 0, -1
+    if buf:
+        yield bytes(buf), rows
