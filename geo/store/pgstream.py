@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,8 @@ def _arrow_column(col: pd.Series, kind: str) -> pa.Array:
         return pa.array(col.astype("Int64"), pa.int64(), from_pandas=True)
     if kind == "float":
         return pa.array(col.astype("float64").to_numpy(), pa.float64(), from_pandas=True)
-    return pa.array(col.astype("string").to_numpy(dtype=object, na_value=None), pa.string())
+    text = pa.array(col.astype("string"), from_pandas=True)  # Arrow-backed: no copy
+    return text.cast(pa.large_string()) if text.type != pa.large_string() else text
 
 
 def copy_csv_block(frame: pd.DataFrame, rev: int) -> bytes:
@@ -55,15 +57,37 @@ def copy_csv_block(frame: pd.DataFrame, rev: int) -> bytes:
     return out.getvalue()
 
 
+def copy_csv_blocks(frame: pd.DataFrame, rev: int, rows: int) -> Iterator[tuple[int, bytes]]:
+    """(events so far, `copy_csv_block`) per `rows` events, the next block built meanwhile.
+
+    A helper thread builds block k+1 (Arrow works without the GIL) while the caller sends
+    block k to the server, so on two cores the import runs at the pace of the slower side,
+    not of both added up; at most two blocks are held at once.
+    """
+    total = len(frame)
+    if not total:
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="copy-block") as pool:
+        pending = pool.submit(copy_csv_block, frame.iloc[:rows], rev)
+        for start in range(0, total, rows):
+            block = pending.result()
+            if start + rows < total:
+                part = frame.iloc[start + rows : start + 2 * rows]
+                pending = pool.submit(copy_csv_block, part, rev)
+            yield min(start + rows, total), block
+            del block
+
+
 def record_blocks(
     messages: Iterable[bytes | bytearray | memoryview], chunk_rows: int
 ) -> Iterator[tuple[bytes, int]]:
     """CSV from a COPY TO, regrouped into (block, rows) of about `chunk_rows` whole records.
 
-    PostgreSQL sends "CopyData messages (always one per row)" (its protocol documentation), so
-    `rows` counts messages: the hint that lets `csv_to_frame` parse a block in parallel. A block is only cut where it ends with a newline
-    outside quotes, i.e. after an even number of `"` bytes ("" escapes count two): so even
-    if messages were not rows, no record is ever split between two blocks.
+    PostgreSQL sends "CopyData messages (always one per row)" (its protocol documentation),
+    so `rows` counts messages: the hint that lets `csv_to_frame` parse a block in parallel.
+    A block is only cut where it ends with a newline outside quotes, i.e. after an even
+    number of `"` bytes ("" escapes count two): so even if messages were not rows, no record
+    is ever split between two blocks.
     """
     buf = bytearray()
     rows = 0

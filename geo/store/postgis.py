@@ -48,7 +48,6 @@ from geo.store.base import (
     stale_version,
 )
 from geo.store.pgquery import READ_COLUMNS, column_values, copy_text, csv_to_frame, pushdown
-from geo.store.pgstream import COPY_CSV, copy_csv_block, record_blocks
 from geo.store.pgschema import (
     LIVE,
     SCHEMA_VERSION,
@@ -58,6 +57,7 @@ from geo.store.pgschema import (
     migrate,
     server_where,
 )
+from geo.store.pgstream import COPY_CSV, copy_csv_blocks, record_blocks
 from geo.store.snapshot import SnapshotCache, patched
 
 __all__ = ["SCHEMA_VERSION", "PostGISStore", "default_cache_dir", "is_postgres_url", "mask_url"]
@@ -293,8 +293,9 @@ class PostGISStore(EventStore):
         For exports of millions of events: one `COPY (SELECT … WHERE pushdown) TO STDOUT`
         streams the rows; each block of whole records is parsed and filtered again in Python
         (exact, like `query`). Concatenated, the frames are `query(flt)`: the same rows, in
-        the table's storage order as `query` reads them. At least one frame comes (an empty one when nothing matches), so a writer
-        always sees the columns. Do not use the store until the iteration ends or is closed.
+        the table's storage order as `query` reads them. At least one frame comes (an empty
+        one when nothing matches), so a writer always sees the columns. Do not use the store
+        until the iteration ends or is closed.
         The `ground` filter needs columns derived from the settings: filter on the rest
         here, then add them (`prepare_events`) and apply the whole filter to each frame.
         """
@@ -434,10 +435,10 @@ class PostGISStore(EventStore):
             self._conn.cursor() as cur,
             cur.copy(f"COPY {table} ({_COLS}, changed_rev) FROM STDIN {COPY_CSV}") as copy,
         ):
-            for start in range(0, total, _COPY_CHUNK):
-                copy.write(copy_csv_block(frame.iloc[start : start + _COPY_CHUNK], rev))
+            for done, block in copy_csv_blocks(frame, rev, _COPY_CHUNK):
+                copy.write(block)
                 if progress is not None:
-                    progress(min(start + _COPY_CHUNK, total), total)
+                    progress(done, total)
 
     def _copy_history(self, ids: list[str], editor: str, action: str, reason: str) -> None:
         """One history row per id ('{}' changes), streamed as COPY text."""
