@@ -124,6 +124,11 @@ def _json_dates(col: pd.Series, fmt: str) -> pa.Array:
     return table.take(pa.array(np.where(codes < 0, len(uniques), codes)))
 
 
+def _arrow_text(col: pd.Series) -> pa.Array:
+    """A text column as an Arrow string array (no Python objects: pandas strings are Arrow)."""
+    return pa.array(col.astype("string"), from_pandas=True).cast(pa.string())
+
+
 def _encode(part: pd.DataFrame, name: str) -> pa.Array:
     col = part[name]
     if name == "event_date":
@@ -131,11 +136,10 @@ def _encode(part: pd.DataFrame, name: str) -> pa.Array:
     if name in ("created_at", "updated_at"):
         return _json_dates(col, "%Y-%m-%dT%H:%M:%SZ")
     if name == "event_id":  # validated to [A-Za-z0-9._:-]: nothing to escape
-        ids = pa.array(col.astype(str).tolist(), pa.string())
-        return pc.binary_join_element_wise('"', ids, '"', "")
+        return pc.binary_join_element_wise('"', _arrow_text(col), '"', "")
     if name in ("sources", "tags"):
         # Stored as canonical JSON text already: embed as is, never re-parsed.
-        return pa.array(col.astype("string").fillna("[]").tolist(), pa.string())
+        return _arrow_text(col.astype("string").fillna("[]"))
     if name in ("latitude", "longitude") or str(col.dtype) == "Int64":
         return _json_numbers(col)
     return _json_strings(col)

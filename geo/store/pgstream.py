@@ -9,8 +9,11 @@ of a `COPY … TO STDOUT` is regrouped into blocks of whole records that `csv_to
 from __future__ import annotations
 
 import io
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -19,6 +22,7 @@ import pyarrow.csv as pacsv
 
 from geo.schema import FIELDS
 
+T = TypeVar("T")
 COPY_CSV = "(FORMAT csv)"  # NULL is an unquoted empty field, an empty string is ""
 _WRITE = pacsv.WriteOptions(include_header=False, quoting_style="needed")
 
@@ -105,3 +109,53 @@ def record_blocks(
             rows, quotes = 0, -1
     if buf:
         yield bytes(buf), rows
+
+
+def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:
+    """`items`, produced in a helper thread up to `depth` ahead of the consumer.
+
+    A streamed export reads and parses the next chunk from the server while the caller
+    encodes and writes this one (Arrow and the socket waits release the GIL), so on two cores
+    the stages overlap instead of adding up. The producer runs, and is closed, entirely in
+    its own thread (a COPY in progress is cancelled there); its error is raised here.
+    """
+    out: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(kind: str, value: object) -> bool:
+        while not stop.is_set():
+            try:
+                out.put((kind, value), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put("item", item):
+                    break
+            else:
+                put("end", None)
+        except BaseException as exc:  # handed to the consumer, raised there
+            put("error", exc)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="strike-atlas-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = out.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                assert isinstance(value, BaseException)
+                raise value
+            yield value  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join()

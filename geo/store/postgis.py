@@ -57,7 +57,7 @@ from geo.store.pgschema import (
     migrate,
     server_where,
 )
-from geo.store.pgstream import COPY_CSV, copy_csv_blocks, record_blocks
+from geo.store.pgstream import COPY_CSV, copy_csv_blocks, prefetched, record_blocks
 from geo.store.snapshot import SnapshotCache, patched
 
 __all__ = ["SCHEMA_VERSION", "PostGISStore", "default_cache_dir", "is_postgres_url", "mask_url"]
@@ -292,7 +292,8 @@ class PostGISStore(EventStore):
 
         For exports of millions of events: one `COPY (SELECT … WHERE pushdown) TO STDOUT`
         streams the rows; each block of whole records is parsed and filtered again in Python
-        (exact, like `query`). Concatenated, the frames are `query(flt)`: the same rows, in
+        (exact, like `query`), in a helper thread one frame ahead of the caller (see
+        `prefetched`). Concatenated, the frames are `query(flt)`: the same rows, in
         the table's storage order as `query` reads them. At least one frame comes (an empty
         one when nothing matches), so a writer always sees the columns. Do not use the store
         until the iteration ends or is closed.
@@ -311,6 +312,11 @@ class PostGISStore(EventStore):
             f"COPY (SELECT {READ_COLUMNS} FROM events WHERE {' AND '.join([LIVE, *conds])}) "
             f"TO STDOUT {COPY_CSV}"
         )
+        return prefetched(self._stream(sql, params, flt, chunk_rows))
+
+    def _stream(
+        self, sql: str, params: Sequence[object], flt: EventFilter, chunk_rows: int
+    ) -> Iterator[pd.DataFrame]:
         empty = True
         with (
             self._errors(f"reading events from {self.url}"),
