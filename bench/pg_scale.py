@@ -17,8 +17,8 @@ there. For each size N, on SYNTHETIC events (bench/synthetic.py), in one run:
 3. export: a date range matching ~1M events written as GeoJSON by `strike-atlas export`
    (streamed from the server in chunks), in a fresh process, with its peak RSS (VmHWM), vs
    the naive way in the same kind of process: `store.query(flt)` whole, then
-   `write_geojson`; and at N ≤ 1M also the CLI's previous path (the whole table loaded, then
-   filtered). The files must be byte-identical.
+   `write_geojson`; and at N ≤ 1M also the CLI's previous path (the whole table loaded with
+   no Parquet snapshot yet, then filtered). The files must be byte-identical.
 
 Medians of --repeat runs (the baselines too); a markdown table at the end.
 """
@@ -31,6 +31,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -214,7 +215,9 @@ def child_main(kind: str, db: str, date_from: str, date_to: str, out: str) -> No
         from geo.store.postgis import PostGISStore
 
         flt = EventFilter.build(date_from=date_from, date_to=date_to)
-        store = PostGISStore(db, cache_dir=Path(out).parent / f"cache-{kind}")
+        cache = Path(out).parent / f"cache-{kind}"
+        shutil.rmtree(cache, ignore_errors=True)  # cold: no Parquet snapshot from a last run
+        store = PostGISStore(db, cache_dir=cache)
         frame = store.query(flt) if kind == "naive" else flt.apply(store.load())
         export(frame, "geojson", out)
         count = len(frame)
@@ -287,7 +290,7 @@ def bench_export(n: int, db: str, store: Any, work: Path, repeat: int) -> list[R
     if "load" in got:
         rows.append(
             Row(n, f"{label}: vs the CLI's previous path", _s(t),
-                f"{_s(med('load', 'seconds'))}, {_mb(med('load', 'maxrss'))} load()+filter",
+                f"{_s(med('load', 'seconds'))}, {_mb(med('load', 'maxrss'))} cold load()+filter",
                 _ratio(med("load", "seconds"), t))
         )  # fmt: skip
     return rows
