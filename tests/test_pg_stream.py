@@ -304,3 +304,21 @@ def test_cli_export_reads_no_whole_table_on_postgis(
     assert out.read_bytes().count(b'"type":"Feature"') == len(
         hostile_store.query(EventFilter.build(date_from="2024-02-01", date_to="2024-03-01"))
     )
+
+
+def test_cli_ground_filter_without_control_layers_writes_nothing(
+    pg: Backend,  # noqa: F811
+    hostile_store: EventStore,
+    tmp_path: Path,
+    monkeypatch,
+    capsys,
+) -> None:
+    """The ground filter is applied per chunk; its error ends the stream, no file is left."""
+    monkeypatch.setenv("STRIKE_ATLAS_DB", pg.db)
+    monkeypatch.delenv("STRIKE_ATLAS_CONTROL_DIR", raising=False)
+    out = tmp_path / "ground.csv"
+    assert cli_main(["export", "--format", "csv", "--ground", "occupied", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "STRIKE_ATLAS_CONTROL_DIR" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+    assert hostile_store.count() == len(hostile_events())  # the store is usable afterwards
