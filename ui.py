@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date
 from typing import TypeVar
 from urllib.parse import urlencode, urlsplit
 
@@ -21,22 +20,23 @@ import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
 from geo.curation.auth import EDITING_DISABLED, EditorGate, LoginThrottle
+from geo.curation.duplicate_search import RADIUS_KM, WINDOW_DAYS
 from geo.errors import AtlasError
-from geo.filters import EARLIEST_DATE, EventFilter, canonical_regions, region_choices
+from geo.filters import EARLIEST_DATE, EventFilter, canonical_regions
 from geo.io.citation import DEFAULT_BASE_URL, cite
 from geo.io.fingerprint import selection_digest
 from geo.places.gazetteer import GazetteerGeocoder
 from geo.places.ground_status import GROUND_STATUSES
 from geo.places.online_geocoder import ChainedGeocoder, make_nominatim
 from geo.schema import VERIFICATION
-from geo.settings import Settings
+from geo.settings import QUERY_AUTO_ABOVE, Settings
 from geo.store import open_store
 from geo.store.base import EventStore
 from geo.views.assets_local import static_base_url, use_local_assets
 from geo.views.catalog import prepare_events
 from geo.views.markdown import escape_markdown
+from geo.views.selection import AnswerCache, Atlas, FrameAtlas, Selection, TooManyEvents
 from geo.views.styling import SIDES
-from geo.views.timeline import daily_counts
 from geo.views.viewcache import RevisionClock, ViewCache
 
 _FILTER = "_sa_filter"  # session key: the active EventFilter
@@ -142,7 +142,7 @@ def _load_events(db: str, control_dir: str, revision: int) -> pd.DataFrame:
 @contextmanager
 def open_store_rw() -> Iterator[EventStore]:
     """A store connection for one page run's writes; closing it makes this process look at
-    the store's revision again on the next `load_events` (its own change shows at once)."""
+    the store's revision again on the next `open_atlas` (its own change shows at once)."""
     settings = get_settings()
     try:
         with open_store(settings) as store:
@@ -168,15 +168,24 @@ def _store_revision(db: str) -> int:
         return store.revision()
 
 
-def load_events() -> pd.DataFrame:
-    """The cached events frame; reloaded when the store has changed (in this process or in
-    another one on the same database, noticed within REVISION_CHECK_SECONDS).
+def event_picker(atlas: Atlas) -> str:
+    """The Edit page's choice of a stored event: a list, or in query mode the id typed."""
+    ids = atlas.event_ids()
+    if ids is not None:
+        return st.selectbox("Event", ids, key="edit_id")
+    typed = st.text_input("Event id (from the Events table or an export)", key="edit_id").strip()
+    if not typed:
+        st.stop()
+    if typed not in atlas.taken_ids():
+        st.error(escape_markdown(f"No stored event has the id {typed!r}."))
+        st.stop()
+    return typed
 
-    A write through `open_store_rw` makes the next call look at once.
-    """
-    settings = get_settings()
-    revision = _revision_clock().revision(settings.db)
-    return _load_events(settings.db, settings.control_dir, revision)
+
+def stored_near(frame: pd.DataFrame) -> pd.DataFrame:
+    """Stored events a new batch (an import, drafts) could duplicate, for `find_duplicates`:
+    in query mode only those within the widest window and radius it uses."""
+    return open_atlas().near(frame, days=max(WINDOW_DAYS.values()), km=max(RADIUS_KM.values()))
 
 
 SELECTION_BUDGET_ROWS = 2_000_000  # matching rows kept per process, over all filters
@@ -191,37 +200,47 @@ def _view_cache() -> ViewCache:
     return ViewCache(budget_rows=SELECTION_BUDGET_ROWS, min_entry_rows=SELECTION_MIN_ROWS)
 
 
-def select_events(events: pd.DataFrame, flt: EventFilter) -> pd.DataFrame:
-    """`flt.apply(events)`, computed once per filter and loaded frame for all sessions."""
-    return _view_cache().selected(events, flt)
+@st.cache_resource
+def _answers() -> AnswerCache:
+    """Query mode's answers, one cache per process shared by every session."""
+    return AnswerCache()
 
 
-def derived(
-    events: pd.DataFrame, flt: EventFilter, name: str, fn: Callable[[pd.DataFrame], T]
-) -> T:
-    """`fn(matching events)`, computed once per filter and loaded frame (e.g. grid cells).
+@st.cache_resource
+def _pool(db: str):  # -> geo.store.pgviews.StorePool
+    """Query mode's connections to the store, one pool per process."""
+    from geo.store.pgviews import StorePool
 
-    `name` tells results of different functions apart; `fn` must depend only on the rows.
+    return StorePool(db)
+
+
+@st.cache_resource(max_entries=4)
+def _query_mode(db: str, mode: str, revision: int) -> bool:
+    """Whether this store is browsed in query mode (`STRIKE_ATLAS_QUERY_MODE`), decided
+    again at each revision: `auto` looks at the planner's row estimate, which costs nothing."""
+    if mode == "off" or not db.startswith(("postgresql://", "postgres://", "postgresql+")):
+        return False
+    if mode == "on":
+        return True
+    with _pool(db).store() as store:
+        return store.estimated_count() > QUERY_AUTO_ABOVE
+
+
+def open_atlas() -> Atlas:
+    """The store as this process browses it now: held in memory, or asked (query mode).
+
+    Loaded again when the store has changed (in this process or in another one on the same
+    database, noticed within REVISION_CHECK_SECONDS); a write through `open_store_rw` makes
+    the next call look at once.
     """
-    return _view_cache().derived(events, flt, name, fn)
+    settings = get_settings()
+    revision = _revision_clock().revision(settings.db)
+    if _query_mode(settings.db, settings.query_mode, revision):
+        from geo.views.queryatlas import QueryAtlas  # needs psycopg: only in query mode
 
-
-def timeline_counts(events: pd.DataFrame, flt: EventFilter) -> pd.DataFrame:
-    """`daily_counts` of the matching events, once per filter and loaded frame."""
-    return derived(events, flt, "daily_counts", daily_counts)
-
-
-def _sidebar_facts(frame: pd.DataFrame) -> dict:
-    """What the sidebar needs from the whole frame (date range, choices)."""
-    facts: dict = {"bounds": _scan_bounds(frame)}
-    for column in ("actor1", "event_type"):
-        facts[column] = sorted({str(v) for v in frame[column].dropna().unique()})
-    facts["region"] = region_choices(frame)  # canonical names, whatever was typed
-    return facts
-
-
-def _facts(frame: pd.DataFrame) -> dict:
-    return _view_cache().facts(frame, "sidebar", _sidebar_facts)
+        return QueryAtlas(_pool(settings.db), revision, _answers())
+    events = _load_events(settings.db, settings.control_dir, revision)
+    return FrameAtlas(events, _view_cache(), revision)
 
 
 def setup_page(title: str) -> Settings:
@@ -249,10 +268,10 @@ def _normalise(q: dict) -> dict[str, list[str]]:
     return {k: ([v] if isinstance(v, str) else list(v)) for k, v in q.items() if v}
 
 
-def _seed_widgets(flt: EventFilter, frame: pd.DataFrame) -> None:
+def _seed_widgets(flt: EventFilter, atlas: Atlas) -> None:
     st.session_state[_AREA] = flt.bbox  # not widgets: from the URL or a click on the map
     st.session_state[_COUNTRIES] = list(flt.countries)
-    lo, hi = _date_bounds(frame)
+    lo, hi = atlas.facts()["bounds"]
     st.session_state[_KEYS["from"]] = flt.date_from or lo
     st.session_state[_KEYS["to"]] = flt.date_to or hi
     st.session_state[_KEYS["actor"]] = list(flt.actors)
@@ -263,22 +282,11 @@ def _seed_widgets(flt: EventFilter, frame: pd.DataFrame) -> None:
     st.session_state[_KEYS["ground"]] = list(flt.ground)
 
 
-def _date_bounds(frame: pd.DataFrame) -> tuple[date, date]:
-    return _facts(frame)["bounds"]
+def _options(atlas: Atlas, column: str, extra: tuple[str, ...] = ()) -> list[str]:
+    return [*dict.fromkeys([*extra, *atlas.facts()[column]])]
 
 
-def _scan_bounds(frame: pd.DataFrame) -> tuple[date, date]:
-    if frame.empty:
-        today = date.today()
-        return today, today
-    return frame["event_date"].min().date(), frame["event_date"].max().date()
-
-
-def _options(frame: pd.DataFrame, column: str, extra: tuple[str, ...] = ()) -> list[str]:
-    return [*dict.fromkeys([*extra, *_facts(frame)[column]])]
-
-
-def sidebar_filter(frame: pd.DataFrame, page: str) -> EventFilter:
+def sidebar_filter(atlas: Atlas, page: str) -> EventFilter:
     """Filter widgets built from the data, kept in sync with the URL and the session.
 
     `page` names the calling page: widget state does not follow a page switch, so the new
@@ -296,33 +304,34 @@ def sidebar_filter(frame: pd.DataFrame, page: str) -> EventFilter:
         except AtlasError as exc:
             st.sidebar.error(escape_markdown(f"The link's filter was ignored: {exc}"))
             start = EventFilter()
-        _seed_widgets(start, frame)
+        _seed_widgets(start, atlas)
     elif missing_widgets:
-        _seed_widgets(stored or EventFilter(), frame)  # page switch: restore the session's
+        _seed_widgets(stored or EventFilter(), atlas)  # page switch: restore the session's
 
     for name, value in st.session_state.pop(_PENDING, {}).items():
         st.session_state[_KEYS[name]] = value  # set before the widgets exist (Streamlit rule)
 
-    lo, hi = _date_bounds(frame)
+    facts = atlas.facts()
+    lo, hi = facts["bounds"]
     sb = st.sidebar
     sb.header("Filter")
     d_from = sb.date_input("From", key=_KEYS["from"], min_value=EARLIEST_DATE)
     d_to = sb.date_input("To", key=_KEYS["to"], min_value=EARLIEST_DATE)
     sides = tuple(s.name for s in SIDES)
-    actor_opts = _options(frame, "actor1", (*sides, *st.session_state[_KEYS["actor"]]))
+    actor_opts = _options(atlas, "actor1", (*sides, *st.session_state[_KEYS["actor"]]))
     actors = sb.multiselect("Actor (side that acted)", actor_opts, key=_KEYS["actor"])
-    type_opts = _options(frame, "event_type", tuple(st.session_state[_KEYS["type"]]))
+    type_opts = _options(atlas, "event_type", tuple(st.session_state[_KEYS["type"]]))
     types = sb.multiselect("Event type", type_opts, key=_KEYS["type"])
-    region_opts = _options(frame, "region", tuple(st.session_state[_KEYS["region"]]))
+    region_opts = _options(atlas, "region", tuple(st.session_state[_KEYS["region"]]))
     regions = sb.multiselect("Region (admin-1)", region_opts, key=_KEYS["region"])
     verif_opts = [*dict.fromkeys([*VERIFICATION, *st.session_state[_KEYS["verification"]]])]
     verification = sb.multiselect("Verification", verif_opts, key=_KEYS["verification"])
     text = sb.text_input("Text", key=_KEYS["q"], placeholder="notes, place, target…")
     ground: list[str] = []
-    if "ground_status" not in frame.columns and st.session_state[_KEYS["ground"]]:
+    if not facts["ground"] and st.session_state[_KEYS["ground"]]:
         sb.warning("The ground filter needs control layers (STRIKE_ATLAS_CONTROL_DIR); ignored.")
         st.session_state[_KEYS["ground"]] = []
-    if "ground_status" in frame.columns:
+    if facts["ground"]:
         ground = sb.multiselect(
             "Ground (who held it that day)",
             [*dict.fromkeys([*GROUND_STATUSES, *st.session_state[_KEYS["ground"]]])],
@@ -352,7 +361,7 @@ def sidebar_filter(frame: pd.DataFrame, page: str) -> EventFilter:
         sb.error(str(exc))
         flt = stored or EventFilter()
     if sb.button("Clear filters"):
-        _seed_widgets(EventFilter(), frame)
+        _seed_widgets(EventFilter(), atlas)
         flt = EventFilter()
         st.session_state[_FILTER] = flt
         st.query_params.clear()
@@ -379,19 +388,22 @@ def narrow(**changes: object) -> None:
     st.rerun()
 
 
-def filtered_page(
-    title: str, page: str
-) -> tuple[Settings, pd.DataFrame, EventFilter, pd.DataFrame]:
-    """The opening every browsing page shares: settings, cached events, the sidebar filter,
-    the matching events, a title, the **Events** metric and the filter in words."""
+def filtered_page(title: str, page: str) -> tuple[Settings, Atlas, EventFilter, Selection]:
+    """The opening every browsing page shares: settings, the atlas, the sidebar filter, the
+    matching events, a title, the **Events** metric and the filter in words."""
     settings = setup_page(title)
-    events = load_events()
-    flt = sidebar_filter(events, page=page)
-    selected = select_events(events, flt)
+    atlas = open_atlas()
+    flt = sidebar_filter(atlas, page=page)
+    selection = atlas.select(flt)
     st.title(title)
-    st.metric("Events", f"{len(selected):,}")
+    st.metric("Events", f"{selection.count:,}")
     st.caption(escape_markdown(flt.describe()))  # URL values: shown as typed
-    return settings, events, flt, selected
+    return settings, atlas, flt, selection
+
+
+def too_many(exc: TooManyEvents) -> None:
+    """Query mode's limit on whole rows, said where a page needed them."""
+    st.info(str(exc))
 
 
 def show_error(exc: AtlasError) -> None:
@@ -425,16 +437,16 @@ def store_revision() -> int:
 
 
 @st.cache_data(max_entries=64, show_spinner="Computing the fingerprint…")
-def _digest(db: str, control_dir: str, revision: int, view: str, _selection: pd.DataFrame) -> str:
+def _digest(db: str, control_dir: str, revision: int, view: str, _selection: Selection) -> str:
     """The selection's fingerprint, once per store revision and filter (the arguments)."""
-    return selection_digest(_selection)
+    return selection_digest(_selection.frame())
 
 
-def cite_view(selected: pd.DataFrame, page: str = "") -> None:
+def cite_view(selection: Selection, page: str = "") -> None:
     """The "Cite this view" block every browsing page shows: permalink of the filter, count,
     fingerprint and today's date, as text a user can copy.
 
-    `selected` is what the sidebar filter matched; `page` the page's URL path ("" = the map).
+    `selection` is what the sidebar filter matched; `page` the page's URL path ("" = the map).
     """
     settings = get_settings()
     flt: EventFilter = st.session_state.get(_FILTER) or EventFilter()
@@ -444,15 +456,22 @@ def cite_view(selected: pd.DataFrame, page: str = "") -> None:
     view = urlencode(flt.to_query(), doseq=True)  # the same selection on every page
     with st.expander("Cite this view"):
         asked = st.session_state.setdefault(_CITE_ASKED, set())
-        if len(selected) > _CITE_AUTO_MAX and view not in asked:
-            st.caption(f"The fingerprint of {len(selected):,} events takes a few seconds.")
+        count = selection.count
+        if selection.row_limit is not None and count > selection.row_limit:
+            st.caption(  # numbers only: nothing to escape
+                f"{count:,} events match: the fingerprint needs every row, more than this "
+                f"dashboard reads at once ({selection.row_limit:,}). `strike-atlas cite` "
+                "with the same filter computes it."
+            )
+            return
+        if count > _CITE_AUTO_MAX and view not in asked:
+            st.caption(f"The fingerprint of {count:,} events takes a few seconds.")
             if not st.button("Compute the citation", key=f"cite-{page or 'map'}"):
                 return
             asked.add(view)
-        digest = _digest(settings.db, settings.control_dir, revision, view, selected)
-        citation = cite(
-            selected, flt, base_url=base_url(), page=page, revision=revision, digest=digest
-        )
+        digest = _digest(settings.db, settings.control_dir, revision, view, selection)
+        rows = selection.frame()
+        citation = cite(rows, flt, base_url=base_url(), page=page, revision=revision, digest=digest)
         st.code(citation.text(), language=None, wrap_lines=True)
         st.caption(
             "The fingerprint is a hash of exactly these events' content: anyone can check a "

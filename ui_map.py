@@ -3,7 +3,7 @@
 `st_folium` renders the whole folium map to a script on every call (the basemap's layers, the
 legend, the controls: most of a Map rerun), then the data layers. Here the static map is
 rendered once per process and key (e.g. the label language) and the data layers once per
-filter (in `ui`'s shared view cache), so a rerun with an unchanged filter, or another session
+filter (in the selection's shared cache), so a rerun with an unchanged filter, or another session
 opening the same link, only sends the cached strings. The component receives exactly the
 arguments `st_folium` would give it, so the browser side is unchanged.
 
@@ -20,12 +20,10 @@ from dataclasses import dataclass, field
 
 import folium
 import folium.elements
-import pandas as pd
 import streamlit as st
 import streamlit_folium as sf
 
-import ui
-from geo.filters import EventFilter
+from geo.views.selection import Selection
 
 _PRIVATE = (
     "_component_func",
@@ -175,10 +173,9 @@ def map_view(
     *,
     base_key: tuple,
     build_base: Callable[[], folium.Map],
-    events: pd.DataFrame,
-    flt: EventFilter,
+    selection: Selection,
     layers_key: str,
-    build_layers: Callable[[pd.DataFrame], list[folium.FeatureGroup]],
+    build_layers: Callable[[Selection], list[folium.FeatureGroup]],
     key: str,
     height: int,
     returned_objects: list[str],
@@ -193,18 +190,18 @@ def map_view(
             key=key,
             height=height,
             use_container_width=True,
-            feature_group_to_add=build_layers(ui.select_events(events, flt)),
+            feature_group_to_add=build_layers(selection),
             layer_control=folium.LayerControl(collapsed=True) if layer_control else None,
             returned_objects=returned_objects,
         )
     base = rendered_base(base_key, build_base)
 
-    def render(selected: pd.DataFrame) -> RenderedLayers:
+    def render(selected: Selection) -> RenderedLayers:
         control = folium.LayerControl(collapsed=True) if layer_control else None
         return render_layers(base, build_layers(selected), control)
 
     # The base's identity is in the name: a base rendered again renders its layers again.
-    done = ui.derived(events, flt, ("map", id(base), layers_key), render)
+    done = selection.derived(("map", id(base), layers_key), render)
     defaults = {k: v for k, v in _DEFAULTS.items() if k in returned_objects}
     if "bounds" in returned_objects:
         (s, w), (n, e) = base.bounds

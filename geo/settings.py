@@ -34,6 +34,10 @@ def _flag(value: str, name: str) -> bool:
     raise ConfigError(f"{name}={value!r}: expected on/off (1/0, true/false)")
 
 
+QUERY_MODES = ("auto", "on", "off")
+QUERY_AUTO_ABOVE = 500_000  # `auto`: query mode for PostGIS stores with more events than this
+
+
 @dataclass(frozen=True)
 class Settings:
     """Strike Atlas settings. Environment variable = `STRIKE_ATLAS_` + upper-case name."""
@@ -68,6 +72,16 @@ class Settings:
         metadata={
             "help": "Most individual markers drawn, each with its popup (1,500 keep the map "
             "under 2 MB); above this the map shows counts on a grid."
+        },
+    )
+
+    query_mode: str = field(
+        default="auto",
+        metadata={
+            "help": "How the dashboard reads a PostGIS store: `on` asks the database for "
+            "counts, grid, timeline and the rows of small selections (no process holds the "
+            "events); `off` loads all events into each process (every page works on any "
+            "selection); `auto` is `on` above 500,000 events. A SQLite store is always loaded."
         },
     )
 
@@ -111,6 +125,13 @@ class Settings:
             "used, or http://localhost:8501 on the command line."
         },
     )
+
+    def __post_init__(self) -> None:
+        if self.query_mode not in QUERY_MODES:
+            raise ConfigError(
+                f"STRIKE_ATLAS_QUERY_MODE={self.query_mode!r}: expected one of "
+                + ", ".join(QUERY_MODES)
+            )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -10,24 +10,18 @@ from geo.places.label_names import LABEL_LANGUAGES
 from geo.views.basemap import DEFAULT_LANG, StaticSource, static_url_for
 from geo.views.catalog import control_timeline
 from geo.views.control_map import control_layer
-from geo.views.mapview import (
-    base_map,
-    cell_bounds,
-    events_layer,
-    grid_cell_size,
-    latest_events,
-    playback_map,
-)
+from geo.views.mapview import base_map, cell_bounds, counts_layer, events_layer, playback_map
 from geo.views.markdown import escape_markdown
-from geo.views.timeline import bin_unit, binned_counts, brushed_range, chart_json
+from geo.views.timeline import bin_unit, brushed_range, chart_json
 
 settings = ui.setup_page("Map")
 # The label language lives in the URL (?lang=uk) next to the filter; read it before the
 # filter rewrites the query.
 asked = st.query_params.get("lang", st.session_state.get("_sa_lang", DEFAULT_LANG))
-events = ui.load_events()
-flt = ui.sidebar_filter(events, page="map")
-selected = ui.select_events(events, flt)
+atlas = ui.open_atlas()
+flt = ui.sidebar_filter(atlas, page="map")
+selection = atlas.select(flt)
+count = selection.count
 langs = list(LABEL_LANGUAGES)
 lang = st.sidebar.selectbox(
     "Map labels",
@@ -52,9 +46,9 @@ source = _static(static_url_for(ui.asset_base_url()), lang)
 
 st.title("Strike Atlas")
 c1, c2 = st.columns([1, 5])
-c1.metric("Events", f"{len(selected):,}")
+c1.metric("Events", f"{count:,}")
 c2.caption(escape_markdown(flt.describe()))
-ui.cite_view(selected, page="")
+ui.cite_view(selection, page="")
 c2.caption(
     "Markers: colour = side that acted, shape = event type; hollow = placed only to its "
     "region, ringed = near a town. Numbers count events at one place (click to spread them). "
@@ -65,13 +59,17 @@ c2.caption(
 # and it fits the view to the matching events (or the drilled-down area). Panning never
 # reruns the script: with markers nothing is sent back; with grid counts only a click is, and
 # a click on a cell narrows the filter to that cell (drill-down).
-aggregated = len(selected) > settings.max_markers
+aggregated = count > settings.max_markers
 timeline = control_timeline(settings)
-day = (flt.date_to or events["event_date"].max().date()) if len(events) else None
+day = None if atlas.facts()["empty"] else (flt.date_to or atlas.facts()["bounds"][1])
 
 
-def _layers(rows):  # the filter's events (and the control map at its end date)
-    layers = [events_layer(rows, max_markers=settings.max_markers, area=flt.bbox)]
+def _layers(sel):  # the filter's events (and the control map at its end date)
+    if aggregated:  # counts on a grid (in query mode, counted by the database)
+        cell, cells = sel.grid()
+        layers = [counts_layer(cells, cell, total=count, fit_to=flt.bbox or sel.focus())]
+    else:
+        layers = [events_layer(sel.frame(), max_markers=settings.max_markers, area=flt.bbox)]
     if timeline is not None and day is not None:
         layers.append(control_layer(timeline.layer_at(day), day, attribution=timeline.attribution))
     return layers
@@ -88,8 +86,7 @@ if timeline is not None and day is not None:
 clicked = ui_map.map_view(
     base_key=("map", lang, settings.online_tiles, source),
     build_base=lambda: base_map(online_tiles=settings.online_tiles, lang=lang, source=source),
-    events=events,
-    flt=flt,
+    selection=selection,
     layers_key=f"events-{settings.max_markers}-{settings.control_dir}",
     build_layers=_layers,
     key=f"atlas-map-{lang}",
@@ -99,18 +96,18 @@ clicked = ui_map.map_view(
 )
 if aggregated:
     st.info(
-        f"{len(selected):,} events match: the map shows counts on a grid. Click a circle to "
+        f"{count:,} events match: the map shows counts on a grid. Click a circle to "
         f"show that area, or narrow the filter to {settings.max_markers:,} or fewer events "
         "to see them one by one."
     )
     hit = (clicked or {}).get("last_object_clicked")
     if hit and hit != st.session_state.get("_sa_last_cell"):
         st.session_state["_sa_last_cell"] = hit
-        cell = ui.derived(events, flt, "grid_cell", grid_cell_size)
+        cell = selection.grid()[0]
         ui.set_area(cell_bounds(hit["lng"], hit["lat"], cell))
 
 st.subheader("Timeline")
-counts = ui.derived(events, flt, "binned_counts", binned_counts)
+counts = selection.binned_counts()
 if counts.empty:
     st.write("No events match the filter.")
 else:
@@ -122,7 +119,7 @@ else:
     # The chart's spec (data included) once per filter, as JSON: building it costs more than
     # the rest of the rerun, and Streamlit may change the dict it is given (so each run gets
     # its own copy).
-    spec = ui.derived(events, flt, "timeline_spec", lambda _: chart_json(counts, unit))
+    spec = selection.derived("timeline_spec", lambda _: chart_json(counts, unit))
     brushed = st.vega_lite_chart(
         spec=orjson.loads(spec), width="stretch", on_select="rerun", key="timeline"
     )
@@ -133,7 +130,7 @@ else:
     # Built only when asked for: a second map on every rerun would double what each filter
     # change sends to the browser.
     if st.toggle("Play events through time", key="playback"):
-        latest = latest_events(selected, settings.max_markers)
+        latest = selection.newest(settings.max_markers).iloc[::-1]
         st.caption(
             f"Press play to step day by day through the latest {len(latest):,} matching "
             "events; each stays visible for three days."

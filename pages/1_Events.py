@@ -7,16 +7,24 @@ from geo.views.markdown import markdown_table
 from geo.views.popups import popup_html
 from geo.views.tables import event_detail_rows, events_table
 
-_, events, flt, selected = ui.filtered_page("Events", page="events")
-ui.cite_view(selected, page="Events")
-table = ui.derived(events, flt, "events_table", events_table)  # sorted once per filter
+TABLE_ROWS = 10_000  # rows a query-mode table shows (the newest matching events)
+
+_, atlas, flt, selection = ui.filtered_page("Events", page="events")
+ui.cite_view(selection, page="Events")
+shown = selection.newest(TABLE_ROWS) if atlas.query_mode else selection.frame()
+if len(shown) < selection.count:  # query mode reads a page of rows, not them all
+    st.caption(
+        f"The newest {len(shown):,} of {selection.count:,}: narrow the filter to see the others, "
+        "or export the selection."
+    )
+table = selection.derived("events_table", lambda _: events_table(shown))  # sorted once
 st.dataframe(table, hide_index=True, width="stretch")
 
-if len(selected):
+if len(shown):
     st.subheader("Event detail")
     ids = table["event_id"].tolist()  # newest first, as in the table
     chosen = st.selectbox("Event", ids, key="detail_event")
-    row = selected[selected["event_id"] == chosen].iloc[0]
+    row = shown[shown["event_id"] == chosen].iloc[0]
     st.table(markdown_table(event_detail_rows(row)))  # st.table renders Markdown
     st.html(popup_html(row))  # escaped in geo.views.popups; st.html sanitises again
     st.subheader("History")

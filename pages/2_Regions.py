@@ -6,7 +6,6 @@ import streamlit as st
 
 import ui
 import ui_map
-from geo.places.regions import region_counts, status_counts
 from geo.views.basemap import StaticSource, static_url_for
 from geo.views.mapview import base_map
 from geo.views.regionmap import (
@@ -15,12 +14,10 @@ from geo.views.regionmap import (
     clicked_iso,
     legend_caption,
     region_filter_value,
-    region_values,
-    weekly_top_regions,
 )
 
-_, events, flt, selected = ui.filtered_page("Regions", page="regions")
-ui.cite_view(selected, page="Regions")
+_, atlas, flt, selection = ui.filtered_page("Regions", page="regions")
+ui.cite_view(selection, page="Regions")
 per_capita = st.toggle(
     f"Per {PER:,} inhabitants",
     key="regions_per_capita",
@@ -28,12 +25,7 @@ per_capita = st.toggle(
     "(an estimate; rural population is not counted). Regions without one stay grey.",
 )
 # Per filter, once for every session: the counts, the weekly chart and the tables.
-values = ui.derived(
-    events,
-    flt,
-    f"region_values-{per_capita}",
-    lambda rows: region_values(rows, per_capita=per_capita),
-)
+values = selection.region_values(per_capita)
 
 
 @st.cache_resource
@@ -46,8 +38,7 @@ st.caption(legend_caption(values, per_capita=per_capita))
 clicked = ui_map.map_view(
     base_key=("regions", source),
     build_base=lambda: base_map(source=source, overlays=False),
-    events=events,
-    flt=flt,
+    selection=selection,
     layers_key=f"choropleth-{per_capita}",
     build_layers=lambda _: [choropleth_layer(values, per_capita=per_capita)],
     key="regions-map",
@@ -60,7 +51,7 @@ if iso and iso != st.session_state.get("_sa_last_region"):
     ui.narrow(region=region_filter_value(iso))
 
 st.subheader("Top regions, week by week")
-weekly = ui.derived(events, flt, "weekly_top_regions", weekly_top_regions)
+weekly = selection.weekly_top_regions()
 if weekly.empty:
     st.write("No events match the filter.")
 else:
@@ -77,10 +68,6 @@ else:
     )
     st.altair_chart(chart, width="stretch")
 st.subheader("By status of the region (from the event's coordinates)")
-st.dataframe(
-    ui.derived(events, flt, "status_counts", status_counts), hide_index=True, width="stretch"
-)
+st.dataframe(selection.status_counts(), hide_index=True, width="stretch")
 st.subheader("By region")
-st.dataframe(
-    ui.derived(events, flt, "region_counts", region_counts), hide_index=True, width="stretch"
-)
+st.dataframe(selection.region_counts(), hide_index=True, width="stretch")

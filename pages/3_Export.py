@@ -9,9 +9,15 @@ from geo.io.exporters import MEDIA_TYPES, export_bytes
 from geo.io.kml import MAX_KML_EVENTS
 from geo.io.standalone import standalone_html
 from geo.views.assets_fetch import assets_present
+from geo.views.selection import TooManyEvents
 
-settings, _, flt, selected = ui.filtered_page("Export", page="export")
-ui.cite_view(selected, page="Export")
+settings, _, flt, selection = ui.filtered_page("Export", page="export")
+ui.cite_view(selection, page="Export")
+try:
+    selected = selection.frame()  # query mode: whole rows up to a limit
+except TooManyEvents as exc:
+    ui.too_many(exc)
+    st.stop()
 revision, base = ui.store_revision(), ui.base_url()  # now, not when the button is pressed
 st.write("Files are built when you click, from exactly the events counted above.")
 

@@ -14,7 +14,7 @@ settings = ui.setup_page("Edit")
 st.title("Add or edit an event")
 editor = ui.require_editor("add, change or delete events")
 
-events = ui.load_events()
+atlas = ui.open_atlas()
 ss = st.session_state
 mode = st.radio("Mode", ed.MODES, horizontal=True, label_visibility="collapsed", key="edit_mode")
 new = mode == ed.MODES[0]
@@ -48,7 +48,7 @@ if mode == ed.MODES[2]:
 # -- load the record into the widgets when the selection changes --------------------------
 event_id = None
 if not new:
-    event_id = st.selectbox("Event", sorted(events["event_id"].astype(str)), key="edit_id")
+    event_id = ui.event_picker(atlas)
 loaded = (mode, event_id)
 if ss.get("_sa_edit_loaded") != loaded:
     with ui.open_store_rw() as store:
@@ -140,9 +140,8 @@ show_errors("event_id")
 reason = c2.text_input("Reason for this change (kept in the history)", key="edit_reason")
 
 # -- save / delete ---------------------------------------------------------------------------
-taken = set(events["event_id"].astype(str))
-values = ed.form_values(ss, sources.to_dict("records"), new=new, taken=taken)
-review = ed.review_form(values, events, new=new, created_at=ss["_sa_edit_created"])
+values = ed.form_values(ss, sources.to_dict("records"), new=new, taken=atlas.taken_ids())
+review = ed.review_form(values, ui.stored_near, new=new, created_at=ss["_sa_edit_created"])
 for warning in review.warnings:
     st.warning(md(warning))
 if review.needs_confirmation:

@@ -99,7 +99,7 @@ def run(path, name: str, editor: str) -> None:
         st.error(md(f"skipped: {error}"))
     for warning in input_warnings(result)[:50]:
         st.warning(md(warning))
-    dupes = find_duplicates(plan.write, ui.load_events())
+    dupes = find_duplicates(plan.write, ui.stored_near(plan.write))
     if not dupes.empty:
         st.warning(
             f"{len(dupes)} likely duplicate(s) of stored events; they can be reviewed "

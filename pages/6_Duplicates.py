@@ -14,16 +14,17 @@ MAX_REVIEW = 20_000  # pairs grow with density; beyond this a reviewer cannot ke
 ui.setup_page("Duplicates")
 st.title("Duplicate review")
 editor = ui.editor_login()
-events = ui.load_events()
-flt = ui.sidebar_filter(events, page="duplicates")
-selected = flt.apply(events)
-st.caption(escape_markdown(f"Reviewing {flt.describe(len(selected))}."))
-if len(selected) > MAX_REVIEW:
+atlas = ui.open_atlas()
+flt = ui.sidebar_filter(atlas, page="duplicates")
+selection = atlas.select(flt)
+st.caption(escape_markdown(f"Reviewing {flt.describe(selection.count)}."))
+if selection.count > MAX_REVIEW:
     st.warning(
-        f"{len(selected):,} events are too many to compare at once (at most {MAX_REVIEW:,}): "
+        f"{selection.count:,} events are too many to compare at once (at most {MAX_REVIEW:,}): "
         "narrow the filter, e.g. to a month or a region."
     )
     st.stop()
+selected = selection.frame()
 with ui.open_store_rw() as store:
     decisions = store.decisions()
 pairs = open_candidates(selected, decisions)
@@ -43,7 +44,7 @@ labels = [
 ]
 pick = st.selectbox("Pair", range(len(pairs)), format_func=lambda i: labels[i], key="dup_pair")
 a_id, b_id = pairs["new_id"].iat[pick], pairs["existing_id"].iat[pick]
-by_id = events.set_index(events["event_id"].astype(str))
+by_id = selected.set_index(selected["event_id"].astype(str))
 left = event_detail_rows(by_id.loc[a_id]).rename(columns={"value": a_id})
 right = event_detail_rows(by_id.loc[b_id]).rename(columns={"value": b_id})
 st.table(markdown_table(pd.merge(left, right, on="field", how="outer", sort=False)))

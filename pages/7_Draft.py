@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 import ui
 from geo.curation.duplicates import find_duplicates
 from geo.curation.editing import check_form, form_from_record
-from geo.drafting.drafts import draft_events, drafts_frame
+from geo.drafting.drafts import draft_events, draft_ids, drafts_frame
 from geo.drafting.report import extract_text, highlight_spans, highlighted_html
 from geo.errors import AtlasError
 from geo.views.mapview import basemap_layer
@@ -18,7 +18,6 @@ ui.setup_page("Draft")
 st.title("Draft events from a report")
 editor = ui.require_editor("draft and save events from a report")
 
-events = ui.load_events()
 pasted = st.text_area("Paste the report's text", key="draft_text", height=200)
 upload = st.file_uploader("…or upload a .txt or .html file", type=["txt", "html", "htm"])
 c1, c2, c3, c4 = st.columns(4)
@@ -39,7 +38,8 @@ if st.button("Draft events", type="primary"):
         language = None if lang == "detect" else lang
         drafts = draft_events(text, published=published, url=url.strip() or None,
                               publisher=publisher.strip() or None, language=language)  # fmt: skip
-        taken = set(events["event_id"].astype(str))
+        with ui.open_store_rw() as store:  # ids a draft could take (the store's own)
+            taken = store.existing_ids(draft_ids(drafts))
         st.session_state["_sa_drafts"] = (text, language, drafts, drafts_frame(drafts, taken=taken))
     except AtlasError as exc:
         ui.show_error(exc)
@@ -60,7 +60,7 @@ if not drafts:
 st.subheader(f"{len(drafts)} draft event(s)")
 shown = ["event_id", "event_date", "time_precision", "location", "admin1", "geo_precision",
          "actor1", "weapon", "target", "fatalities", "injuries"]  # fmt: skip
-dupes = find_duplicates(frame, events)
+dupes = find_duplicates(frame, ui.stored_near(frame))
 table = frame[shown].copy()
 table["duplicates"] = [
     ", ".join(dupes.loc[dupes["new_id"] == i, "existing_id"].astype(str)) for i in frame["event_id"]

@@ -9,6 +9,8 @@ import streamlit_folium as sf
 import ui_map
 from geo.filters import EventFilter
 from geo.views.mapview import base_map, events_layer
+from geo.views.selection import FrameAtlas, Selection
+from geo.views.viewcache import ViewCache
 
 
 @pytest.fixture
@@ -25,10 +27,13 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
     return calls
 
 
+_CACHE = ViewCache(budget_rows=100_000)
+
+
 def _cached(events: pd.DataFrame, flt: EventFilter, built: list[str]) -> None:
-    def layers(rows: pd.DataFrame) -> list[folium.FeatureGroup]:
+    def layers(selection: Selection) -> list[folium.FeatureGroup]:
         built.append("layers")
-        return [events_layer(rows, max_markers=1500)]
+        return [events_layer(selection.frame(), max_markers=1500)]
 
     def base() -> folium.Map:
         built.append("base")
@@ -37,8 +42,7 @@ def _cached(events: pd.DataFrame, flt: EventFilter, built: list[str]) -> None:
     ui_map.map_view(
         base_key=("test",),
         build_base=base,
-        events=events,
-        flt=flt,
+        selection=FrameAtlas(events, _CACHE).select(flt),
         layers_key="events",
         build_layers=layers,
         key="atlas-map",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -60,7 +60,7 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:40] or "event"
 
 
-def suggest_event_id(day: date | None, location: str | None, taken: set[str]) -> str:
+def suggest_event_id(day: date | None, location: str | None, taken: Container[str]) -> str:
     """`sa-YYYYMMDD-place`, with a counter if that id is taken."""
     stem = f"sa-{(day or date.today()):%Y%m%d}-{slug(location or 'event')}"
     candidate, n = stem, 2
@@ -301,7 +301,7 @@ def form_values(
     sources: list[dict],
     *,
     new: bool,
-    taken: set[str],
+    taken: Container[str],
 ) -> dict[str, object]:
     """Form values from the widgets (keys ``e_<field>``); a new event without id gets one."""
     values = {name: widgets.get(f"e_{name}") for name in FORM_FIELDS}
@@ -334,16 +334,20 @@ class Review:
 
 def review_form(
     values: dict[str, object],
-    events: pd.DataFrame,
+    stored: pd.DataFrame | Callable[[pd.DataFrame], pd.DataFrame],
     *,
     new: bool,
     created_at: pd.Timestamp | None = None,
 ) -> Review:
-    """Check the form and, for a new event, look for stored events it may duplicate."""
+    """Check the form and, for a new event, look for stored events it may duplicate.
+
+    `stored` is the stored events, or a function giving those a record may duplicate (query
+    mode reads only those near it)."""
     check = check_form(values, created_at=created_at)
     dupes = pd.DataFrame()
     if check.ok and new and check.record is not None:
         record = check.record.to_frame().T
+        events = stored(record) if callable(stored) else stored
         common = [c for c in record.columns if c in events.columns]
         # The stored frame's dtypes, except categories: the new record's values may be new.
         dtypes = {

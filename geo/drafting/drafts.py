@@ -482,6 +482,20 @@ def _confidence(mention: PlaceMention, when: DateMention | None, happening: Happ
     return round(score * (1.0 if happening.weapon or happening.fatalities else 0.85), 2)
 
 
+def _stem(draft: Draft) -> str:
+    return f"sa-{draft.fields['event_date']:%Y%m%d}-{_slug(str(draft.fields['location']))}"
+
+
+def draft_ids(drafts: list[Draft], spare: int = 20) -> list[str]:
+    """Every id `drafts_frame` could give these drafts (`stem`, `stem-2`, …): ask the store
+    which of them are taken, instead of reading all its ids."""
+    return [
+        f"{stem}-{k}" if k > 1 else stem
+        for stem in dict.fromkeys(_stem(d) for d in drafts)
+        for k in range(1, len(drafts) + spare + 2)
+    ]
+
+
 def drafts_frame(drafts: list[Draft], *, taken: set[str] | None = None) -> pd.DataFrame:
     """The drafts as a validated events frame with ids `sa-YYYYMMDD-place`, ready to save.
 
@@ -492,7 +506,7 @@ def drafts_frame(drafts: list[Draft], *, taken: set[str] | None = None) -> pd.Da
     now = pd.Timestamp.now(tz="UTC").isoformat()
     for draft in drafts:
         row = {name: draft.fields.get(name) for name in COLUMNS}
-        stem = f"sa-{draft.fields['event_date']:%Y%m%d}-{_slug(str(draft.fields['location']))}"
+        stem = _stem(draft)
         event_id, k = stem, 2
         while event_id in taken:
             event_id, k = f"{stem}-{k}", k + 1

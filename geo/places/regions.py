@@ -418,7 +418,7 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], func: str) -> None:
         )
 
 
-def region_counts(frame: pd.DataFrame) -> pd.DataFrame:
+def region_counts(frame: pd.DataFrame, weights: str | None = None) -> pd.DataFrame:
     """Events per admin-1 unit, most first, with ISO code, country and occupied status.
 
     Rows are grouped by ``admin1_code`` where the frame has it (the code of the region the
@@ -428,7 +428,8 @@ def region_counts(frame: pd.DataFrame) -> pd.DataFrame:
     resolve keeps a row of its own (code, country and status missing), and rows without
     ``admin1`` are counted under a missing name, so the counts add up to ``len(frame)``.
     ``status`` is the region's status (``"annexed"``, ``"claimed"`` or ``"none"``); for
-    where the points actually are, use `status_counts`.
+    where the points actually are, use `status_counts`. With `weights`, each row counts as
+    that column's value (rows already counted by the database, in query mode).
     """
     _require(frame, ["admin1"], "region_counts")
     typed = frame["admin1"].astype("object")
@@ -438,7 +439,12 @@ def region_counts(frame: pd.DataFrame) -> pd.DataFrame:
         code = frame["admin1_code"].astype("object")
         iso = code.where(code.notna() & code.isin(list(names_table().index)), iso)
     keys = pd.DataFrame({"iso": iso, "text": typed.where(iso.isna())})
-    counts = keys.value_counts(dropna=False, sort=False).rename("count").reset_index()
+    if weights is None:
+        counts = keys.value_counts(dropna=False, sort=False).rename("count").reset_index()
+    else:
+        keys["count"] = frame[weights].to_numpy()
+        counts = keys.groupby(["iso", "text"], dropna=False, sort=False)["count"].sum()
+        counts = counts.reset_index()
 
     admin1 = load_admin1().set_index("iso_3166_2")
     known = counts["iso"].notna()
@@ -456,6 +462,16 @@ def region_counts(frame: pd.DataFrame) -> pd.DataFrame:
         out[column] = out[column].astype(_STR)
     out = out.sort_values(["count", "admin1"], ascending=[False, True], na_position="last")
     return out.reset_index(drop=True)
+
+
+def status_counts_by_code(codes: pd.Series, weights: pd.Series) -> pd.DataFrame:
+    """`status_counts` from the region codes of the points (``admin1_code``, the unit each
+    point lies in) with a count each: query mode's rows are counts, not points."""
+    status = codes.astype("object").map(lambda c: _STATUS_BY_ISO.get(c, ""))
+    total = weights.astype(np.int64).groupby(status.to_numpy()).sum()
+    labels = [STATUS_LABELS["annexed"], STATUS_LABELS["claimed"], STATUS_LABELS[""]]
+    counts = [int(total.get(k, 0)) for k in ("annexed", "claimed", "")]
+    return pd.DataFrame({"status": pd.array(labels, dtype=_STR), "count": np.array(counts)})
 
 
 def status_counts(frame: pd.DataFrame) -> pd.DataFrame:

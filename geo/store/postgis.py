@@ -522,6 +522,28 @@ class PostGISStore(EventStore):
     def restore(self, event_id: str, *, editor: str, reason: str) -> int:
         return self._set_deleted(event_id, False, None, editor, reason)
 
+    # -- query mode (geo/store/pgviews.py) ------------------------------------------------------
+    def fetch(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+        """Rows of a read-only query (an aggregate of query mode)."""
+        with self._errors(f"reading {self.url}"):
+            return self._conn.execute(sql, params).fetchall()
+
+    def tune_for_aggregates(self) -> None:
+        """Session settings for query mode's counts: no JIT (its compile time exceeds what
+        it saves on a few-second query), and room to hash a view's groups in memory."""
+        with self._errors(f"configuring the connection to {self.url}"):
+            self._conn.execute("SET jit = off")
+            self._conn.execute("SET work_mem = '128MB'")
+
+    def estimated_count(self) -> int:
+        """The planner's estimate of the events held (no scan), else an exact count."""
+        est = self.fetch("SELECT reltuples::bigint FROM pg_class WHERE oid = 'events'::regclass")
+        return int(est[0][0]) if est and est[0][0] >= 0 else self.count()
+
+    def rows_where(self, cond: str, params: Sequence[object] = (), tail: str = "") -> pd.DataFrame:
+        """Events where `cond` holds, as a typed frame; `tail` may order and limit them."""
+        return self._frame(cond + tail, params)
+
     def close(self) -> None:
         self._conn.close()
 

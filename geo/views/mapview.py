@@ -385,21 +385,36 @@ def events_layer(
         ).add_to(cluster)
     else:
         cell = grid_cell_size(frame)
-        folium.GeoJson(
-            grid_geojson(grid_aggregate(frame, cell)),
-            name="grid",
-            pointToLayer=JsCode(
-                _GRID_CELL
-                % {
-                    "colors": _colors_js(),
-                    "names": _names_js(),
-                    "cell": orjson.dumps(f"{cell:g}").decode(),
-                }
-            ),
-        ).add_to(group)
+        _grid_to(group, grid_aggregate(frame, cell), cell)
     if fit:
         FitView(area or focus_bounds(frame)).add_to(group)
     return group
+
+
+def counts_layer(
+    cells: pd.DataFrame, cell: float, *, total: int, fit_to: Bounds | None
+) -> folium.FeatureGroup:
+    """The events layer of a large selection from its grid counts alone (query mode: the
+    database counted them): circles per cell, as `events_layer` draws above `max_markers`."""
+    group = folium.FeatureGroup(name=f"Events ({total:,})", show=True)
+    _grid_to(group, cells, cell)
+    FitView(fit_to).add_to(group)
+    return group
+
+
+def _grid_to(group: folium.FeatureGroup, cells: pd.DataFrame, cell: float) -> None:
+    folium.GeoJson(
+        grid_geojson(cells),
+        name="grid",
+        pointToLayer=JsCode(
+            _GRID_CELL
+            % {
+                "colors": _colors_js(),
+                "names": _names_js(),
+                "cell": orjson.dumps(f"{cell:g}").decode(),
+            }
+        ),
+    ).add_to(group)
 
 
 def timeline_layer(frame: pd.DataFrame) -> TimestampedGeoJson:

@@ -34,11 +34,14 @@ EMPTY = "#eeeeee"
 PER = 100_000  # per-capita figures are per this many inhabitants
 
 
-def region_values(frame: pd.DataFrame, *, per_capita: bool = False) -> pd.DataFrame:
+def region_values(
+    frame: pd.DataFrame, *, per_capita: bool = False, weights: str | None = None
+) -> pd.DataFrame:
     """One row per admin-1 unit of the boundaries: iso, name, status, count, population and
-    the value mapped (the count, or events per 100,000 inhabitants where population is known)."""
+    the value mapped (the count, or events per 100,000 inhabitants where population is known).
+    `weights` as in `region_counts`."""
     admin1 = load_admin1()
-    counts = region_counts(frame).dropna(subset=["admin1_iso"])
+    counts = region_counts(frame, weights).dropna(subset=["admin1_iso"])
     by_iso = counts.set_index("admin1_iso")["count"]
     pop = admin1_population()
     out = pd.DataFrame(
@@ -210,17 +213,25 @@ def _region_codes(frame: pd.DataFrame) -> pd.Series:
     return iso
 
 
-def weekly_top_regions(frame: pd.DataFrame, top: int = 6) -> pd.DataFrame:
-    """Events per week for the `top` regions with most events (columns: week, region, events)."""
+def weekly_top_regions(
+    frame: pd.DataFrame, top: int = 6, weights: str | None = None
+) -> pd.DataFrame:
+    """Events per week for the `top` regions with most events (columns: week, region, events).
+    With `weights`, each row counts as that column's value."""
     if frame.empty:
         return pd.DataFrame({"week": [], "region": [], "events": []})
     iso = _region_codes(frame)
     names = {c: admin1_name(c) or c for c in iso.dropna().unique()}
     region = iso.map(names).fillna(frame["admin1"].astype("object")).fillna("(no region)")
     table = pd.DataFrame(
-        {"week": frame["event_date"].dt.to_period("W-SUN").dt.start_time, "region": region}
+        {
+            "week": frame["event_date"].dt.to_period("W-SUN").dt.start_time,
+            "region": region,
+            "events": frame[weights].to_numpy() if weights else 1,
+        }
     )
-    leaders = table["region"].value_counts().head(top).index
+    by_region = table.groupby("region")["events"].sum().sort_values(ascending=False, kind="stable")
+    leaders = by_region.head(top).index
     table = table[table["region"].isin(leaders)]
-    out = table.groupby(["week", "region"]).size().rename("events").reset_index()
+    out = table.groupby(["week", "region"])["events"].sum().reset_index()
     return out.sort_values(["week", "region"], ignore_index=True)
