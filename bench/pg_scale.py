@@ -151,12 +151,22 @@ def bench_copy(conn: Any, frame: Any, repeat: int) -> list[Row]:
 
 # --- 2. import through the store, then sizes, REINDEX and ANALYZE ------------------------------
 def bench_import(n: int, db: str, work: Path, repeat: int) -> tuple[list[Row], Any]:
-    import psycopg
 
-    from bench.synthetic import synthetic_events
     from geo.store.postgis import PostGISStore
 
     store = PostGISStore(db, cache_dir=work / "cache")
+    try:
+        return _import(n, db, store, repeat), store
+    except BaseException:
+        store.close()  # so the database can be dropped
+        raise
+
+
+def _import(n: int, db: str, store: Any, repeat: int) -> list[Row]:
+    import psycopg
+
+    from bench.synthetic import synthetic_events
+
     rows: list[Row] = []
     seconds = 0.0
     for k, start in enumerate(range(0, n, CHUNK)):
@@ -194,7 +204,7 @@ def bench_import(n: int, db: str, work: Path, repeat: int) -> tuple[list[Row], A
         Row(n, f"REINDEX events ({len(indexes)} indexes: {', '.join(indexes)})", _s(reindex)),
         Row(n, "ANALYZE events", _s(analyze)),
     ]  # fmt: skip
-    return rows, store
+    return rows
 
 
 # --- 3. export ~1M matching events to GeoJSON, each way in a fresh process --------------------
@@ -321,7 +331,7 @@ def drop_database(server: str, name: str) -> None:
     import psycopg
 
     with psycopg.connect(server, autocommit=True) as admin:
-        for _ in range(600):
+        for _ in range(60):
             try:
                 admin.execute(f"DROP DATABASE IF EXISTS {name}")
                 return

@@ -20,7 +20,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from geo.filters import EventFilter
 from geo.schema import FIELDS
+from geo.store.pgquery import csv_to_frame
 
 T = TypeVar("T")
 COPY_CSV = "(FORMAT csv)"  # NULL is an unquoted empty field, an empty string is ""
@@ -109,6 +111,27 @@ def record_blocks(
             rows, quotes = 0, -1
     if buf:
         yield bytes(buf), rows
+
+
+def matching_frames(
+    blocks: Iterable[tuple[bytes, int]], flt: EventFilter
+) -> Iterator[tuple[pd.DataFrame, int]]:
+    """(events of a block that `flt` keeps, rows read) per block of `READ_COLUMNS` CSV.
+
+    The SQL pushed down selects a superset; each block is filtered again in Python, so the
+    frames are exactly `query`'s. Blocks left empty are skipped, but one (empty, typed) frame
+    comes if nothing matched at all, so a writer always gets the columns.
+    """
+    empty, read = True, 0
+    for block, rows in blocks:
+        read += rows
+        frame = flt.apply(csv_to_frame(block, rows)).reset_index(drop=True)
+        if len(frame):
+            empty = False
+            yield frame, read
+            read = 0
+    if empty:
+        yield csv_to_frame(b""), read
 
 
 def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:

@@ -57,7 +57,13 @@ from geo.store.pgschema import (
     migrate,
     server_where,
 )
-from geo.store.pgstream import COPY_CSV, copy_csv_blocks, prefetched, record_blocks
+from geo.store.pgstream import (
+    COPY_CSV,
+    copy_csv_blocks,
+    matching_frames,
+    prefetched,
+    record_blocks,
+)
 from geo.store.snapshot import SnapshotCache, patched
 
 __all__ = ["SCHEMA_VERSION", "PostGISStore", "default_cache_dir", "is_postgres_url", "mask_url"]
@@ -291,14 +297,11 @@ class PostGISStore(EventStore):
         """`query(flt)` in frames of at most `chunk_rows` events, never all of them at once.
 
         For exports of millions of events: one `COPY (SELECT … WHERE pushdown) TO STDOUT`
-        streams the rows; each block of whole records is parsed and filtered again in Python
-        (exact, like `query`), in a helper thread one frame ahead of the caller (see
-        `prefetched`). Concatenated, the frames are `query(flt)`: the same rows, in
-        the table's storage order as `query` reads them. At least one frame comes (an empty
-        one when nothing matches), so a writer always sees the columns. Do not use the store
-        until the iteration ends or is closed.
-        The `ground` filter needs columns derived from the settings: filter on the rest
-        here, then add them (`prepare_events`) and apply the whole filter to each frame.
+        streams the rows, cut into blocks parsed and filtered again (`matching_frames`) in a
+        helper thread one frame ahead of the caller (`prefetched`). Concatenated, the frames
+        are `query(flt)`, in the same storage order; at least one (maybe empty) comes. Do not
+        use the store until the iteration ends or is closed. `ground` needs columns derived
+        from the settings: stream the rest, add them (`prepare_events`), filter each frame.
         """
         if flt.ground:
             raise StoreError(
@@ -317,20 +320,14 @@ class PostGISStore(EventStore):
     def _stream(
         self, sql: str, params: Sequence[object], flt: EventFilter, chunk_rows: int
     ) -> Iterator[pd.DataFrame]:
-        empty = True
         with (
             self._errors(f"reading events from {self.url}"),
             self._conn.cursor() as cur,
             cur.copy(sql, params or None) as copy,
         ):
-            for block, rows in record_blocks(copy, chunk_rows):
+            for frame, rows in matching_frames(record_blocks(copy, chunk_rows), flt):
                 self.rows_read += rows
-                frame = flt.apply(csv_to_frame(block, rows)).reset_index(drop=True)
-                if len(frame):
-                    empty = False
-                    yield frame
-        if empty:
-            yield csv_to_frame(b"")
+                yield frame
 
     def get(self, event_id: str, *, include_deleted: bool = False) -> tuple[pd.Series, int]:
         where = "event_id = %s" + ("" if include_deleted else f" AND {LIVE}")
