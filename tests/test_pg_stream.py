@@ -21,7 +21,6 @@ import pytest
 from conftest import make_raw
 from test_store_backends import (  # noqa: F401  (pytest fixtures, used by name)
     Backend,
-    PgServer,
     assert_same_events,
     pg,
     pg_server,
