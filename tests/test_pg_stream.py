@@ -179,7 +179,7 @@ def test_csv_timestamp_column_is_whole_seconds_with_or_without_missing_times() -
     assert stamps.notna().any() and not stamps.dropna().str.contains(r"\.").any()
 
 
-def test_export_stream_is_atomic(tmp_path: Path) -> None:
+def test_export_stream_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     frame = hostile_events()
     target = tmp_path / "out.geojson"
     target.write_bytes(b"old")
@@ -197,6 +197,10 @@ def test_export_stream_is_atomic(tmp_path: Path) -> None:
         export(frame, fmt, path)
         assert export_stream(iter([frame.iloc[:3], frame.iloc[3:]]), fmt, target) == len(frame)
         assert target.read_bytes() == path.read_bytes()
+    stdout = io.TextIOWrapper(io.BytesIO())
+    monkeypatch.setattr("sys.stdout", stdout)
+    assert export_stream(iter([frame.iloc[:7], frame.iloc[7:]]), "csv", "-") == len(frame)
+    assert stdout.buffer.getvalue() == (tmp_path / "whole.csv").read_bytes()
     with pytest.raises(ExportError, match="cannot be written in chunks"):
         export_stream(iter([frame]), "gpkg", tmp_path / "x.gpkg")
     with pytest.raises(ExportError, match="nothing was written"):
