@@ -407,7 +407,10 @@ def main() -> None:
     if args.child:
         child_main(args.child, args.db, args.date_from, args.date_to, args.out)
         return
-    sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    try:
+        sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    except argparse.ArgumentTypeError as exc:
+        parser.error(f"--sizes: {exc}")
     run(sizes, args.repeat, args.db)
 
 

@@ -864,7 +864,10 @@ def main() -> None:
         return
     from bench.pg_scale import parse_size
 
-    sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    try:
+        sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    except argparse.ArgumentTypeError as exc:
+        parser.error(f"--sizes: {exc}")
     if args.backend == "postgis":
         from bench.pg_scale import run
 
