@@ -11,6 +11,7 @@ import csv
 import io
 import itertools
 import os
+import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -44,7 +45,7 @@ from geo.schema import COLUMNS, FIELDS, normalize_dtypes
 from geo.settings import Settings
 from geo.store.base import EventStore
 from geo.store.pgquery import column_values
-from geo.store.pgstream import copy_csv_block, record_blocks
+from geo.store.pgstream import copy_csv_block, copy_csv_blocks, prefetched, record_blocks
 from geo.validation import validate_frame
 
 HOSTILE_NOTES = (
@@ -109,6 +110,35 @@ def test_copy_block_carries_the_same_values_as_the_row_wise_path() -> None:
                 assert cell == str(value), (f.name, i)
     # every text value is quoted, so an empty string never reads as NULL
     assert b',"",' in block
+
+
+def test_copy_blocks_of_a_frame_are_its_block_in_pieces() -> None:
+    frame = hostile_events()
+    pieces = list(copy_csv_blocks(frame, 3, rows=7))
+    assert [done for done, _ in pieces] == [7, 14, 21, 28, 35, 40]
+    assert b"".join(block for _, block in pieces) == copy_csv_block(frame, 3)
+    assert list(copy_csv_blocks(frame.iloc[:0], 3, rows=7)) == []
+
+
+# -- the helper thread of a streamed read -------------------------------------------------------
+def test_prefetched_hands_over_items_errors_and_closes_the_producer_in_its_thread() -> None:
+    closed_in: list[str] = []
+
+    def produce(fail: bool) -> Iterator[int]:
+        try:
+            yield from range(5)
+            if fail:
+                raise StoreError("lost the connection")
+        finally:
+            closed_in.append(threading.current_thread().name)
+
+    assert list(prefetched(produce(False))) == [0, 1, 2, 3, 4]
+    with pytest.raises(StoreError, match="lost the connection"):
+        list(prefetched(produce(True)))
+    early = prefetched(produce(False))
+    assert next(early) == 0
+    early.close()  # the consumer stops: the producer is closed too, in its own thread
+    assert len(closed_in) == 3 and threading.current_thread().name not in closed_in
 
 
 # -- COPY TO: blocks are cut at record boundaries only -----------------------------------------
