@@ -3,6 +3,12 @@
     .venv/bin/python bench/scale.py [--sizes 10000,100000,1000000] [--skip-browser]
                                     [--repeat 3] [--changes 4]
                                     [--steps store,filter,map,export,browser]
+    .venv/bin/python bench/scale.py --backend postgis [--sizes 1M,10M] [--repeat 2]
+                                    [--pg-url postgresql://…]
+
+`--backend postgis` runs bench/pg_scale.py instead (COPY import of N events in chunks, sizes,
+REINDEX/ANALYZE, streamed GeoJSON export of ~1M matching events vs the naive way); sizes may
+be written 100k, 1M, 10M.
 
 `--steps store` measures only the store (write, cold/warm/naive loads): a quick check of the
 load figures. Loads report wall-clock seconds and the CPU seconds of the loading process (on a
@@ -843,11 +849,29 @@ def main() -> None:
         default=",".join(STEPS),
         help=f"comma-separated subset of {','.join(STEPS)} (the store step always runs)",
     )
+    parser.add_argument(
+        "--backend",
+        choices=("sqlite", "postgis"),
+        default="sqlite",
+        help="postgis: the PostGIS benchmark (bench/pg_scale.py) at --sizes",
+    )
+    parser.add_argument("--pg-url", help="postgis: a server URL (default: a throw-away one)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child_main(args.child, args.db)
+        return
+    from bench.pg_scale import parse_size
+
+    try:
+        sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    except argparse.ArgumentTypeError as exc:
+        parser.error(f"--sizes: {exc}")
+    if args.backend == "postgis":
+        from bench.pg_scale import run
+
+        run(sizes, args.repeat, args.pg_url)
         return
     args.steps = {s.strip() for s in args.steps.split(",") if s.strip()}
     unknown = args.steps - set(STEPS)
@@ -855,7 +879,6 @@ def main() -> None:
         parser.error(f"--steps: unknown {', '.join(sorted(unknown))}; choose from {STEPS}")
     if "browser" not in args.steps:
         args.skip_browser = True
-    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     # A plain `kill` still stops the server and removes the temporary stores.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if not args.skip_browser and not Path(CHROMIUM).exists():

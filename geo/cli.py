@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import logging
 import os
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -18,7 +20,7 @@ from geo import __version__
 from geo.curation.auth import hash_password
 from geo.errors import AtlasError, ConfigError, ImportFormatError, ValidationError
 from geo.filters import EventFilter
-from geo.io.exporters import FORMATS, ExportError, export
+from geo.io.exporters import FORMATS, STREAM_FORMATS, ExportError, export, export_stream
 from geo.io.importers import (
     detect_format,
     import_events,
@@ -102,11 +104,26 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     if args.format == "bundle":  # share: geo/io/bundle.py
         return _export_bundle(args, settings)
     flt = filter_from_args(args)
-    frame = _query(settings, flt)
-    export(frame, args.format, args.output)
+    with open_store(settings) as store:
+        if args.format in STREAM_FORMATS and hasattr(store, "iter_query"):
+            count = export_stream(_streamed(store, settings, flt), args.format, args.output)
+        else:
+            frame = flt.apply(prepare_events(store.load(), settings))
+            export(frame, args.format, args.output)
+            count = len(frame)
     if args.output != "-":
-        print(f"wrote {len(frame):,} event(s) to {args.output} ({args.format})", file=sys.stderr)
+        print(f"wrote {count:,} event(s) to {args.output} ({args.format})", file=sys.stderr)
     return 0
+
+
+def _streamed(store: Any, settings: Settings, flt: EventFilter) -> Iterator[pd.DataFrame]:
+    """Matching events in chunks from a store that streams them (PostGIS), so exporting 1M
+    of 10M events never holds them all; the in-memory stores export from the whole frame.
+    """
+    # The ground status is derived per event from the settings: each chunk gains it and
+    # then passes the whole filter (the store filtered on the rest).
+    for frame in store.iter_query(dataclasses.replace(flt, ground=())):
+        yield flt.apply(prepare_events(frame, settings)).reset_index(drop=True)
 
 
 def _date_order(args: argparse.Namespace) -> str | None:

@@ -10,7 +10,7 @@ import io
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -124,6 +124,11 @@ def _json_dates(col: pd.Series, fmt: str) -> pa.Array:
     return table.take(pa.array(np.where(codes < 0, len(uniques), codes)))
 
 
+def _arrow_text(col: pd.Series) -> pa.Array:
+    """A text column as an Arrow string array (no Python objects: pandas strings are Arrow)."""
+    return pa.array(col.astype("string"), from_pandas=True).cast(pa.string())
+
+
 def _encode(part: pd.DataFrame, name: str) -> pa.Array:
     col = part[name]
     if name == "event_date":
@@ -131,11 +136,10 @@ def _encode(part: pd.DataFrame, name: str) -> pa.Array:
     if name in ("created_at", "updated_at"):
         return _json_dates(col, "%Y-%m-%dT%H:%M:%SZ")
     if name == "event_id":  # validated to [A-Za-z0-9._:-]: nothing to escape
-        ids = pa.array(col.astype(str).tolist(), pa.string())
-        return pc.binary_join_element_wise('"', ids, '"', "")
+        return pc.binary_join_element_wise('"', _arrow_text(col), '"', "")
     if name in ("sources", "tags"):
         # Stored as canonical JSON text already: embed as is, never re-parsed.
-        return pa.array(col.astype("string").fillna("[]").tolist(), pa.string())
+        return _arrow_text(col.astype("string").fillna("[]"))
     if name in ("latitude", "longitude") or str(col.dtype) == "Int64":
         return _json_numbers(col)
     return _json_strings(col)
@@ -178,16 +182,29 @@ def _concatenated(strings: pa.Array) -> memoryview:
 
 def write_geojson(frame: pd.DataFrame, out: BinaryIO) -> None:
     """RFC 7946 FeatureCollection: lon/lat WGS84 points, no `crs`, all fields as properties."""
+    write_geojson_stream([frame], out)
+
+
+def write_geojson_stream(frames: Iterable[pd.DataFrame], out: BinaryIO) -> int:
+    """`write_geojson` of the frames one after another, never holding more than one.
+
+    Byte for byte what `write_geojson` writes for their concatenation (each feature is
+    encoded on its own); returns the number of features written.
+    """
     out.write(b'{"type":"FeatureCollection","features":[')
     first = True
-    for chunk in _feature_chunks(frame):
-        if not chunk:
-            continue
-        if not first:
-            out.write(b",")
-        out.write(chunk)
-        first = False
+    count = 0
+    for frame in frames:
+        count += len(frame)
+        for chunk in _feature_chunks(frame):
+            if not chunk:
+                continue
+            if not first:
+                out.write(b",")
+            out.write(chunk)
+            first = False
     out.write(b"]}\n")
+    return count
 
 
 def acled_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -219,7 +236,8 @@ def acled_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
             "notes": frame["notes"],
             "fatalities": frame["fatalities"],
             "tags": ["; ".join(t) for t in tags],
-            "timestamp": (updated.astype("int64") // 10**9).where(updated.notna()),
+            # nullable integers: whole seconds, whether or not some rows have no time
+            "timestamp": (updated.astype("int64") // 10**9).where(updated.notna()).astype("Int64"),
             "iso2": codes,
             "admin1_code": frame["admin1_code"],
             "target": frame["target"],
@@ -257,17 +275,30 @@ def write_csv(frame: pd.DataFrame, out: BinaryIO) -> None:
     Text cells are neutralised against formula injection (see `neutralise`); the last
     column, `formula_escape`, tells our importer to undo it.
     """
-    table = acled_csv_frame(frame)
-    for name in table.columns:
-        kind = table[name].dtype
-        if pd.api.types.is_object_dtype(kind) or isinstance(
-            kind, (pd.StringDtype, pd.CategoricalDtype)
-        ):
-            table[name] = neutralise(table[name])
-    table[FORMULA_ESCAPE] = "'"
+    write_csv_stream([frame], out)
+
+
+def write_csv_stream(frames: Iterable[pd.DataFrame], out: BinaryIO) -> int:
+    """`write_csv` of the frames one after another: one header, then each frame's rows.
+
+    Byte for byte what `write_csv` writes for their concatenation (every cell is formatted
+    on its own); returns the number of events written.
+    """
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-    table.to_csv(text, index=False)
+    count = 0
+    for k, frame in enumerate(frames):
+        count += len(frame)
+        table = acled_csv_frame(frame)
+        for name in table.columns:
+            kind = table[name].dtype
+            if pd.api.types.is_object_dtype(kind) or isinstance(
+                kind, (pd.StringDtype, pd.CategoricalDtype)
+            ):
+                table[name] = neutralise(table[name])
+        table[FORMULA_ESCAPE] = "'"
+        table.to_csv(text, index=False, header=k == 0)
     text.detach()
+    return count
 
 
 def to_geodataframe(frame: pd.DataFrame):  # -> geopandas.GeoDataFrame
@@ -345,6 +376,38 @@ def _export(frame: pd.DataFrame, fmt: str, path: str | Path) -> None:
         writer(frame, fh)
 
 
+def export_stream(frames: Iterable[pd.DataFrame], fmt: str, path: str | Path) -> int:
+    """`export` of frames that come one at a time (GeoJSON and CSV): bounded memory.
+
+    The same bytes as `export` of their concatenation, written to a temporary file renamed
+    into place only once the last frame is in (an error half-way, in a frame's source too,
+    leaves the old file as it was), or to stdout when `path` is "-". Returns the number of
+    events written.
+    """
+    writer = _FRAME_STREAM_WRITERS.get(fmt)
+    if writer is None:
+        raise ExportError(f"{fmt} cannot be written in chunks; expected one of geojson, csv")
+    try:
+        if str(path) == "-":
+            count = writer(frames, sys.stdout.buffer)
+            sys.stdout.flush()
+            return count
+        with atomic_output(path) as fh:
+            return writer(frames, fh)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        why = exc.strerror or str(exc).strip().splitlines()[0]
+        raise ExportError(f"cannot write {path}: {why}; nothing was written") from None
+
+
+_FRAME_STREAM_WRITERS: dict[str, Callable[[Iterable[pd.DataFrame], BinaryIO], int]] = {
+    "geojson": write_geojson_stream,
+    "csv": write_csv_stream,
+}
+STREAM_FORMATS = tuple(_FRAME_STREAM_WRITERS)
+
+
 def _writer(fmt: str) -> Callable[[pd.DataFrame, BinaryIO], None]:
     try:
         return _STREAM_WRITERS[fmt]
@@ -360,12 +423,16 @@ def feature_count(data: bytes) -> int:
 __all__ = [
     "FORMATS",
     "MEDIA_TYPES",
+    "STREAM_FORMATS",
     "ExportError",
     "acled_csv_frame",
     "atomic_output",
     "export",
     "export_bytes",
+    "export_stream",
     "write_csv",
+    "write_csv_stream",
     "write_geojson",
+    "write_geojson_stream",
     "write_gpkg",
 ]

@@ -57,12 +57,20 @@ from geo.store.pgschema import (
     migrate,
     server_where,
 )
+from geo.store.pgstream import (
+    COPY_CSV,
+    copy_csv_blocks,
+    matching_frames,
+    prefetched,
+    record_blocks,
+)
 from geo.store.snapshot import SnapshotCache, patched
 
 __all__ = ["SCHEMA_VERSION", "PostGISStore", "default_cache_dir", "is_postgres_url", "mask_url"]
 
 _COLS = ", ".join(COLUMNS)
-_COPY_CHUNK = 20_000
+_COPY_CHUNK = 50_000  # events per COPY block written (~25 MB of CSV)
+_STREAM_ROWS = 100_000  # events per frame of `iter_query`
 _ANALYZE_AFTER = 10_000  # rows written in one go
 _INCOMING = "strike_atlas_incoming"  # temporary table of a write(replace=True)
 _WRITE_LOCK_TIMEOUT = "30s"  # like SQLite's busy timeout
@@ -283,6 +291,44 @@ class PostGISStore(EventStore):
         frame = self._frame(" AND ".join([LIVE, *conds]), params)
         return flt.apply(frame).reset_index(drop=True)
 
+    def iter_query(
+        self, flt: EventFilter, *, chunk_rows: int = _STREAM_ROWS
+    ) -> Iterator[pd.DataFrame]:
+        """`query(flt)` in frames of at most `chunk_rows` events, never all of them at once.
+
+        For exports of millions of events: one `COPY (SELECT … WHERE pushdown) TO STDOUT`
+        streams the rows, cut into blocks parsed and filtered again (`matching_frames`) in a
+        helper thread one frame ahead of the caller (`prefetched`). Concatenated, the frames
+        are `query(flt)`, in the same storage order; at least one (maybe empty) comes. Do not
+        use the store until the iteration ends or is closed. `ground` needs columns derived
+        from the settings: stream the rest, add them (`prepare_events`), filter each frame.
+        """
+        if flt.ground:
+            raise StoreError(
+                "a streamed read cannot apply ground=…: it needs the ground status derived "
+                "from the control layers; stream without it and filter each frame"
+            )
+        if chunk_rows < 1:
+            raise StoreError(f"chunk_rows must be at least 1, not {chunk_rows}")
+        conds, params = pushdown(flt)
+        sql = (
+            f"COPY (SELECT {READ_COLUMNS} FROM events WHERE {' AND '.join([LIVE, *conds])}) "
+            f"TO STDOUT {COPY_CSV}"
+        )
+        return prefetched(self._stream(sql, params, flt, chunk_rows))
+
+    def _stream(
+        self, sql: str, params: Sequence[object], flt: EventFilter, chunk_rows: int
+    ) -> Iterator[pd.DataFrame]:
+        with (
+            self._errors(f"reading events from {self.url}"),
+            self._conn.cursor() as cur,
+            cur.copy(sql, params or None) as copy,
+        ):
+            for frame, rows in matching_frames(record_blocks(copy, chunk_rows), flt):
+                self.rows_read += rows
+                yield frame
+
     def get(self, event_id: str, *, include_deleted: bool = False) -> tuple[pd.Series, int]:
         where = "event_id = %s" + ("" if include_deleted else f" AND {LIVE}")
         frame = self._frame(where, (event_id,))
@@ -390,14 +436,12 @@ class PostGISStore(EventStore):
         total = len(frame)
         with (
             self._conn.cursor() as cur,
-            cur.copy(f"COPY {table} ({_COLS}, changed_rev) FROM STDIN") as copy,
+            cur.copy(f"COPY {table} ({_COLS}, changed_rev) FROM STDIN {COPY_CSV}") as copy,
         ):
-            for start in range(0, total, _COPY_CHUNK):
-                part = frame.iloc[start : start + _COPY_CHUNK]
-                for row in zip(*column_values(part), [rev] * len(part), strict=True):
-                    copy.write_row(row)
+            for done, block in copy_csv_blocks(frame, rev, _COPY_CHUNK):
+                copy.write(block)
                 if progress is not None:
-                    progress(min(start + _COPY_CHUNK, total), total)
+                    progress(done, total)
 
     def _copy_history(self, ids: list[str], editor: str, action: str, reason: str) -> None:
         """One history row per id ('{}' changes), streamed as COPY text."""
