@@ -223,8 +223,10 @@ def _query_mode(db: str, mode: str, revision: int) -> bool:
         return False
     if mode == "on":
         return True
+    from geo.store.pgviews import estimated_events
+
     with _pool(db).store() as store:
-        return store.estimated_count() > QUERY_AUTO_ABOVE
+        return estimated_events(store) > QUERY_AUTO_ABOVE
 
 
 def open_atlas() -> Atlas:

@@ -23,6 +23,21 @@ from geo.store import pgaggregate as sql
 from geo.store.pgaggregate import Facts
 from geo.store.postgis import PostGISStore
 
+# Session settings for query mode's counts: no JIT (its compile time exceeds what it saves on a
+# few-second query); groups hashed in memory, never sorted (the planner misjudges how many grid
+# cells there are and sorts ten million rows); the covering indexes, read whole from memory,
+# preferred to the table.
+TUNE_SQL = (
+    "SELECT set_config('jit', 'off', false), set_config('work_mem', '128MB', false), "
+    "set_config('enable_sort', 'off', false), set_config('random_page_cost', '1.1', false)"
+)
+
+
+def estimated_events(store: PostGISStore) -> int:
+    """The planner's estimate of the events held (no scan), else an exact count."""
+    est = store.fetch("SELECT reltuples::bigint FROM pg_class WHERE oid = 'events'::regclass")
+    return int(est[0][0]) if est and est[0][0] >= 0 else store.count()
+
 
 class StorePool:
     """Up to `size` open connections to one PostGIS store, each used by one thread at a time."""
@@ -39,7 +54,7 @@ class StorePool:
                 store = self._idle.get_nowait()
             except queue.Empty:
                 store = PostGISStore(self.url, application_name="strike-atlas-query")
-                store.tune_for_aggregates()
+                store.fetch(TUNE_SQL)
             try:
                 yield store
             except BaseException:

@@ -525,22 +525,6 @@ class PostGISStore(EventStore):
         with self._errors(f"reading {self.url}"):
             return self._conn.execute(sql, params).fetchall()
 
-    def tune_for_aggregates(self) -> None:
-        """Session settings for query mode's counts: no JIT (its compile time exceeds what
-        it saves on a few-second query), and groups hashed in memory, never sorted (the
-        planner misjudges how many grid cells there are and sorts ten million rows)."""
-        with self._errors(f"configuring the connection to {self.url}"):
-            self._conn.execute("SET jit = off")
-            self._conn.execute("SET work_mem = '128MB'")
-            self._conn.execute("SET enable_sort = off")
-            # The covering indexes are read whole from memory: prefer them to the table.
-            self._conn.execute("SET random_page_cost = 1.1")
-
-    def estimated_count(self) -> int:
-        """The planner's estimate of the events held (no scan), else an exact count."""
-        est = self.fetch("SELECT reltuples::bigint FROM pg_class WHERE oid = 'events'::regclass")
-        return int(est[0][0]) if est and est[0][0] >= 0 else self.count()
-
     def rows_where(self, cond: str, params: Sequence[object] = (), tail: str = "") -> pd.DataFrame:
         """Events where `cond` holds, as a typed frame; `tail` may order and limit them."""
         return self._frame(cond + tail, params)
