@@ -29,6 +29,7 @@ from geo.io.importers import (
 )
 from geo.io.mapping import parse_mapping
 from geo.places.label_names import LABEL_LANGUAGES
+from geo.schema import normalize_dtypes
 from geo.settings import Settings, settings_help
 from geo.store import open_store
 from geo.views.basemap import DEFAULT_LANG
@@ -71,10 +72,23 @@ def filter_from_args(args: argparse.Namespace) -> EventFilter:
 
 
 def _query(settings: Settings, flt: EventFilter) -> pd.DataFrame:
-    """Matching events, with the derived columns (ground status) the filter may use."""
+    """Matching events, with the derived columns (ground status) the filter may use.
+
+    From PostGIS only the matching rows are read, in chunks (a filter on a 10M-event store
+    never loads the table); the embedded store filters its loaded frame."""
     with open_store(settings) as store:
+        if hasattr(store, "iter_query"):
+            return normalize_dtypes(pd.concat(list(_streamed(store, settings, flt))))
         frame = store.load()
     return flt.apply(prepare_events(frame, settings))
+
+
+def _count(settings: Settings, flt: EventFilter) -> int:
+    """How many events match, holding at most one chunk of them (PostGIS) at a time."""
+    with open_store(settings) as store:
+        if hasattr(store, "iter_query"):
+            return sum(len(chunk) for chunk in _streamed(store, settings, flt))
+    return len(_query(settings, flt))
 
 
 def _cmd_init(args: argparse.Namespace, settings: Settings) -> int:
@@ -85,10 +99,10 @@ def _cmd_init(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     flt = filter_from_args(args)
-    frame = _query(settings, flt)
     if args.count:
-        print(len(frame))
+        print(_count(settings, flt))
         return 0
+    frame = _query(settings, flt)
     cols = ["event_id", "event_date", "event_type", "actor1", "location", "admin1", "fatalities"]
     table = frame[cols].sort_values(["event_date", "event_id"])
     table["event_date"] = table["event_date"].dt.strftime("%Y-%m-%d")
