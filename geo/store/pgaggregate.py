@@ -30,7 +30,7 @@ STRATEGIC = "Strategic developments"  # the type that does not decide the map's 
 @dataclass(frozen=True)
 class Facts:
     """What one revision of the store holds, read once: the distinct values of the filtered
-    columns, the region text of rows without a code, the date range and the live count."""
+    columns, the region text of rows without a code, the date range and the estimated extent."""
 
     values: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column -> distinct
     codeless_admin1: tuple[str, ...] = ()  # admin1 text of rows with a blank admin1_code
