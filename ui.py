@@ -332,7 +332,12 @@ def sidebar_filter(atlas: Atlas, page: str) -> EventFilter:
     text = sb.text_input("Text", key=_KEYS["q"], placeholder="notes, place, target…")
     ground: list[str] = []
     if not facts["ground"] and st.session_state[_KEYS["ground"]]:
-        sb.warning("The ground filter needs control layers (STRIKE_ATLAS_CONTROL_DIR); ignored.")
+        sb.warning(
+            "The ground filter is not available in query mode (the database does not hold "
+            "who held the ground); ignored."
+            if atlas.query_mode
+            else "The ground filter needs control layers (STRIKE_ATLAS_CONTROL_DIR); ignored."
+        )
         st.session_state[_KEYS["ground"]] = []
     if facts["ground"]:
         ground = sb.multiselect(

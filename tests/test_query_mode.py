@@ -330,3 +330,12 @@ def test_large_selections_take_the_two_query_path(atlases, monkeypatch: pytest.M
         _same(sel.binned_counts(), binned_counts(rows))
         cell, cells = sel.grid()
         _same(cells, grid_aggregate(rows, cell))
+
+
+def test_a_ground_link_says_query_mode_cannot_use_it(query_env: str) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["ground"] = "occupied"
+    at.run()
+    assert not at.exception
+    assert any("not available in query mode" in w.value for w in at.sidebar.warning)
+    assert "ground" not in at.query_params  # dropped from the link, not silently kept
