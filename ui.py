@@ -31,7 +31,7 @@ from geo.places.online_geocoder import ChainedGeocoder, make_nominatim
 from geo.schema import VERIFICATION
 from geo.settings import QUERY_AUTO_ABOVE, Settings
 from geo.store import open_store
-from geo.store.base import EventStore
+from geo.store.base import EventStore, is_postgres_url
 from geo.views.assets_local import static_base_url, use_local_assets
 from geo.views.catalog import prepare_events
 from geo.views.markdown import escape_markdown
@@ -219,7 +219,7 @@ def _pool(db: str, role: str = "views"):  # -> geo.store.pgviews.StorePool
 def _query_mode(db: str, mode: str, revision: int) -> bool:
     """Whether this store is browsed in query mode (`STRIKE_ATLAS_QUERY_MODE`), decided
     again at each revision: `auto` looks at the planner's row estimate, which costs nothing."""
-    if mode == "off" or not db.startswith(("postgresql://", "postgres://", "postgresql+")):
+    if mode == "off" or not is_postgres_url(db):
         return False
     if mode == "on":
         return True

@@ -61,7 +61,8 @@ c2.caption(
 # a click on a cell narrows the filter to that cell (drill-down).
 aggregated = count > settings.max_markers
 timeline = control_timeline(settings)
-day = None if atlas.facts()["empty"] else (flt.date_to or atlas.facts()["bounds"][1])
+facts = atlas.facts()
+day = None if facts["empty"] else (flt.date_to or facts["bounds"][1])
 
 
 def _layers(sel):  # the filter's events (and the control map at its end date)

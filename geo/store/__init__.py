@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from geo.errors import ConfigError
 from geo.settings import Settings
-from geo.store.base import EventStore
+from geo.store.base import EventStore, is_postgres_url
 from geo.store.records import read_curated
 from geo.store.sqlite import SQLiteStore
 
@@ -19,7 +19,7 @@ def open_store(settings: Settings | None = None, *, seed: bool = True) -> EventS
     settings = settings or Settings.from_env()
     url = settings.db
     store: EventStore
-    if url.startswith(("postgresql://", "postgres://", "postgresql+")):
+    if is_postgres_url(url):
         try:
             from geo.store.postgis import PostGISStore  # lazy: psycopg is an optional extra
         except ImportError as exc:

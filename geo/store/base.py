@@ -25,6 +25,15 @@ Progress = Callable[[int, int], None]
 HISTORY_COLUMNS = ("changed_at", "editor", "action", "field", "old", "new", "reason")
 
 
+# `STRIKE_ATLAS_DB` values naming a PostGIS server (anything else is a SQLite path).
+POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+")
+
+
+def is_postgres_url(url: str) -> bool:
+    """Whether a store URL names a PostGIS server (decidable without psycopg installed)."""
+    return url.startswith(POSTGRES_SCHEMES)
+
+
 class ConflictError(AtlasError):
     """Someone else changed the event since it was opened: the save was refused."""
 

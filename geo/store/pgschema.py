@@ -19,7 +19,6 @@ from geo.errors import StoreError
 from geo.schema import FIELDS, Field
 from geo.store.base import admin1_codes_of
 
-URL_SCHEMES = ("postgresql://", "postgres://", "postgresql+")
 LIVE = "deleted_at IS NULL"
 MIGRATION_LOCK = 0x5354_4B41_544C_4153  # advisory lock key for migrations ("STKATLAS")
 
@@ -37,10 +36,6 @@ Step = str | Callable[[psycopg.Connection], None]
 
 
 # -- URLs ---------------------------------------------------------------------------------------
-def is_postgres_url(url: str) -> bool:
-    return url.startswith(URL_SCHEMES)
-
-
 def libpq_url(url: str) -> str:
     """`postgresql+psycopg://…` (SQLAlchemy style) and `postgres://…` → `postgresql://…`."""
     scheme, sep, rest = url.partition("://")

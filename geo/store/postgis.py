@@ -45,13 +45,13 @@ from geo.store.base import (
     check_set_deleted,
     diff_rows,
     history_frame,
+    is_postgres_url,
     stale_version,
 )
 from geo.store.pgquery import READ_COLUMNS, column_values, copy_text, csv_to_frame, pushdown
 from geo.store.pgschema import (
     LIVE,
     SCHEMA_VERSION,
-    is_postgres_url,
     libpq_url,
     mask_url,
     migrate,
