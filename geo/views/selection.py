@@ -34,7 +34,7 @@ from geo.views.mapview import (
 )
 from geo.views.regionmap import region_values, weekly_top_regions
 from geo.views.timeline import BINNED_COLUMNS, binned_counts
-from geo.views.viewcache import ViewCache
+from geo.views.viewcache import ViewCache, computed_once
 
 T = TypeVar("T")
 _EPOCH = date(1970, 1, 1)
@@ -255,7 +255,7 @@ class AnswerCache:
     """Small answers per key, least recently used dropped first (bounded by entries, and by
     the rows of the frames held).
 
-    An answer being computed is computed once: sessions asking for the same key meanwhile
+    An answer is computed once (`computed_once`): sessions asking for the same key meanwhile
     wait for it (twenty analysts opening one link after an edit cost one query, not twenty).
     """
 
@@ -266,31 +266,20 @@ class AnswerCache:
         self._max, self._rows = entries, rows
 
     def get(self, key: Hashable, fn: Callable[[], T]) -> T:
-        with self._lock:
+        def lookup() -> tuple[bool, T | None]:
             if key in self._items:
                 self._items.move_to_end(key)
-                return self._items[key]  # type: ignore[return-value]
-            waiting = self._pending.get(key)
-            if waiting is None:
-                self._pending[key] = mine = Future()
-        if waiting is not None:
-            return waiting.result()  # another session is computing it: its answer, or error
-        try:
-            value = fn()  # outside the lock: other keys' queries run meanwhile
-        except BaseException as exc:
-            with self._lock:
-                del self._pending[key]
-            mine.set_exception(exc)
-            raise
-        with self._lock:
+                return True, self._items[key]  # type: ignore[return-value]
+            return False, None
+
+        def keep(value: T) -> None:
             self._items[key] = value
-            del self._pending[key]
             while len(self._items) > 1 and (
                 len(self._items) > self._max or self._weight() > self._rows
             ):
                 self._items.popitem(last=False)
-        mine.set_result(value)
-        return value
+
+        return computed_once(self._lock, self._pending, key, lookup, fn, keep)
 
     def recent_keys(self) -> list[Hashable]:
         """The keys held, most recently used first."""

@@ -30,6 +30,43 @@ T = TypeVar("T")
 _FRAME = object()  # `_Entry.derived` name of the whole matching frame
 
 
+def computed_once(
+    lock: threading.Lock,
+    pending: dict[Hashable, Future],
+    key: Hashable,
+    lookup: Callable[[], tuple[bool, T]],
+    compute: Callable[[], T],
+    keep: Callable[[T], None],
+) -> T:
+    """A cached value, computed by one thread while the others asking for `key` wait for it
+    (twenty sessions opening one link compute it once, not twenty times).
+
+    `lookup` returns (found, value) and `keep` stores a new value; both run under `lock`.
+    `compute` runs outside it, so other keys are computed meanwhile. If the computation
+    fails, its error goes to its own caller, and the threads that waited compute it again.
+    """
+    while True:
+        with lock:
+            found, value = lookup()
+            if found:
+                return value
+            waiting = pending.get(key)
+            if waiting is None:
+                pending[key] = mine = Future()
+        if waiting is None:
+            break
+        waiting.result()  # then look again
+    try:
+        value = compute()
+        with lock:
+            keep(value)
+    finally:
+        with lock:
+            del pending[key]
+        mine.set_result(None)
+    return value
+
+
 class _Entry:
     """One filter's selection: the matching row positions, the columns taken so far, the
     whole matching frame once someone asks for it, and what was derived from them."""
@@ -167,60 +204,44 @@ class ViewCache:
             return len(self._entries)
 
     def _once(self, entry: _Entry, name: Hashable, compute: Callable[[], T]) -> T:
-        """`entry.derived[name]`, computed by one thread while the others asking for it
-        wait (twenty sessions opening one link compute it once, not twenty times)."""
-        while True:
-            with self._lock:
-                if name in entry.derived:
-                    return entry.derived[name]
-                waiting = entry.pending.get(name)
-                if waiting is None:
-                    entry.pending[name] = mine = Future()
-            if waiting is None:
-                break
-            waiting.result()  # then read it; if that computation failed, compute it here
-        try:
-            value = compute()  # outside the lock: other filters and names meanwhile
-            with self._lock:
-                entry.derived[name] = value
-        finally:
-            with self._lock:
-                del entry.pending[name]
-            mine.set_result(None)
-        return value
+        """`entry.derived[name]`, computed once for all sessions asking for it."""
+
+        def lookup() -> tuple[bool, T]:
+            return name in entry.derived, entry.derived.get(name)
+
+        def keep(value: T) -> None:
+            entry.derived[name] = value
+
+        return computed_once(self._lock, entry.pending, name, lookup, compute, keep)
 
     def _entry(self, events: pd.DataFrame, flt: EventFilter) -> _Entry:
         key = (id(events), flt)
-        while True:
-            with self._lock:
-                hit = self._entries.get(key)
-                if hit is not None and hit.ref() is events:
-                    self._entries.move_to_end(key)
-                    return hit
-                waiting = self._pending.get(key)
-                if waiting is None:
-                    self._pending[key] = mine = Future()
-            if waiting is None:
-                break
-            waiting.result()  # another session is matching this filter: use its entry
-        try:
-            # Outside the lock: sessions asking for different filters run in parallel.
-            entry = _Entry(events, None if flt.is_empty else np.flatnonzero(flt.mask(events)))
-            with self._lock:
-                self._entries[key] = entry
-        finally:
-            with self._lock:
-                del self._pending[key]
-            mine.set_result(None)
-        self._trim(len(events))
-        return entry
+
+        def lookup() -> tuple[bool, _Entry | None]:
+            hit = self._entries.get(key)
+            if hit is not None and hit.ref() is events:
+                self._entries.move_to_end(key)
+                return True, hit
+            return False, None
+
+        def match() -> _Entry:  # sessions asking for different filters run in parallel
+            return _Entry(events, None if flt.is_empty else np.flatnonzero(flt.mask(events)))
+
+        def keep(entry: _Entry) -> None:  # a new entry: make room for it
+            self._entries[key] = entry
+            self._trim_locked(len(events))
+
+        return computed_once(self._lock, self._pending, key, lookup, match, keep)
 
     def _trim(self, floor: int) -> None:
         """Drop least recently used entries while over budget (never below one)."""
         with self._lock:
-            budget = max(self._budget, floor)
-            while len(self._entries) > 1 and self._weight() > budget:
-                self._entries.popitem(last=False)
+            self._trim_locked(floor)
+
+    def _trim_locked(self, floor: int) -> None:
+        budget = max(self._budget, floor)
+        while len(self._entries) > 1 and self._weight() > budget:
+            self._entries.popitem(last=False)
 
     def _weight(self) -> float:
         return sum(
